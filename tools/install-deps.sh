@@ -4,7 +4,7 @@
 set -euo pipefail
 PKGS=(
   build-essential cmake ninja-build pkg-config
-  libeigen3-dev libxsimd-dev libfmt-dev catch2 pybind11-dev python3-dev
+  libeigen3-dev libxsimd-dev xtl-dev libfmt-dev catch2 pybind11-dev python3-dev
   nlohmann-json3-dev
   clang libclang-rt-14-dev   # libFuzzer + sanitizer runtimes for the fuzz smoke test
   zstd                        # test data is stored zstd-compressed

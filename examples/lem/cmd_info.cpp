@@ -75,7 +75,7 @@ std::string human_bytes(uint64_t n) {
   double v = static_cast<double>(n);
   int u = 0;
   while (v >= 1024 && u < 4) v /= 1024, ++u;
-  return fmt::format(u ? "{:.2f} {}" : "{:.0f} {}", v, units[u]);
+  return u ? fmt::format("{:.2f} {}", v, units[u]) : fmt::format("{} {}", n, units[0]);
 }
 
 void print_gguf_summary(const io::GgufFile& g, const std::string& arch) {

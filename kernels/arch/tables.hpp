@@ -1,0 +1,14 @@
+// Per-ISA kernel tables. Each is defined in its own directory, whose translation units are
+// compiled with that ISA's flags (cmake: kernels/CMakeLists.txt); nothing compiled with AVX
+// flags may be inlined into code that runs before dispatch has checked the CPU.
+#pragma once
+
+#include "kernels/kernels.hpp"
+
+namespace lem {
+
+WeightKernel scalar_weight_kernel(GgmlType type);   // kernels/arch/scalar/
+WeightKernel avx2_weight_kernel(GgmlType type);     // kernels/arch/avx2/   (AVX2, FMA, F16C)
+WeightKernel avx512_weight_kernel(GgmlType type);   // kernels/arch/avx512/ (F, BW, VL, DQ, VNNI, BF16)
+
+}  // namespace lem
