@@ -1,0 +1,52 @@
+#include "runtime/matmul.hpp"
+
+#include <algorithm>
+
+#include "api/error.hpp"
+
+namespace lem {
+namespace {
+// Tile sizes: a band of weight rows small enough to stay in L1/L2 while all tokens of a token
+// tile stream past it. Rows per tile are a multiple of 4 so SIMD microkernels see full groups.
+constexpr int64_t kRowTile = 64;
+constexpr int64_t kTokTile = 64;
+}  // namespace
+
+void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y, size_t y_stride,
+            ThreadPool& pool, MatmulScratch& scratch, Isa isa) {
+  const WeightKernel kernel = best_weight_kernel(w.type, isa);
+  if (!kernel.gemm) fail(Status::Unsupported, "no matmul kernel for weight type {}", ggml_traits(w.type).name);
+  if (w.k % act_block_size(kernel.act) != 0)
+    fail(Status::InvalidArg, "row length {} is not a multiple of the {} block size", w.k, act_type_name(kernel.act));
+
+  const size_t a_stride = act_row_bytes(kernel.act, w.k);
+  if (scratch.act.size() < a_stride * static_cast<size_t>(n_tok)) scratch.act.resize(a_stride * static_cast<size_t>(n_tok));
+  uint8_t* act = scratch.act.data();
+
+  pool.run([&](int t, int n) {
+    int64_t b, e;
+    ThreadPool::split(n_tok, 1, t, n, b, e);
+    for (int64_t i = b; i < e; ++i) quantize_activation_row(kernel.act, x + i * x_stride, act + i * a_stride, w.k);
+  });
+
+  pool.run([&](int t, int n) {
+    int64_t rb, re;
+    ThreadPool::split(w.rows, 4, t, n, rb, re);
+    if (n_tok == 1) {  // decode: one streaming pass over this thread's rows
+      if (re > rb)
+        kernel.gemm(w.k, static_cast<const uint8_t*>(w.data) + rb * w.row_stride, w.row_stride, re - rb, act, a_stride,
+                    1, y + rb, y_stride);
+      return;
+    }
+    for (int64_t r0 = rb; r0 < re; r0 += kRowTile) {
+      const int64_t nr = std::min(kRowTile, re - r0);
+      for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
+        const int64_t nt = std::min(kTokTile, n_tok - t0);
+        kernel.gemm(w.k, static_cast<const uint8_t*>(w.data) + r0 * w.row_stride, w.row_stride, nr,
+                    act + t0 * a_stride, a_stride, nt, y + t0 * y_stride + r0, y_stride);
+      }
+    }
+  });
+}
+
+}  // namespace lem
