@@ -5,7 +5,9 @@
 // "data_offsets": [begin, end)} relative to the data start, plus an optional "__metadata__"
 // object of string -> string. Everything is validated before use: header size against the file,
 // dtype names, shape products (overflow-checked) against end - begin, offsets inside the data.
-// MLX writes tensors in any order and unaligned: both are accepted. Overlapping tensors are not.
+// MLX writes tensors in any order and unaligned: both are accepted, as are gaps between tensors
+// and unknown extra fields in an entry. Overlapping tensors are not, nor duplicate JSON keys, a
+// header over 100 MiB, JSON nested deeper than 64 levels or arrays longer than 1024 elements.
 #pragma once
 
 #include <cstdint>
@@ -35,7 +37,7 @@ struct StTensorInfo {
   uint64_t end = 0;
   const uint8_t* data = nullptr; // validated view into the mapped file
   uint64_t nbytes() const { return end - begin; }
-  uint64_t n_elements() const;
+  uint64_t n_elements() const;   // product of shape (1 for a 0-d scalar)
 };
 
 // One .safetensors file.
