@@ -350,7 +350,7 @@ void GgufFile::parse() {
     if (!range_fits(t.offset, t.nbytes, data_size))
       fail(Status::BadFormat,
            "{}: GGUF tensor '{}': data [{}, +{}) extends past the end of the data section ({} bytes; truncated file?)",
-           path, t.name, t.offset, t.nbytes, data_size);
+           path, printable(t.name), t.offset, t.nbytes, data_size);
     t.data = file_->data() + data_offset_ + t.offset;
     if (t.nbytes > 0) ranges.emplace_back(t.offset, t.nbytes);
   }

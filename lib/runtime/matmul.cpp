@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/error.hpp"
+#include "model/weight_reader.hpp"
 
 namespace lem {
 namespace {
@@ -10,12 +11,49 @@ namespace {
 // tile stream past it. Rows per tile are a multiple of 4 so SIMD microkernels see full groups.
 constexpr int64_t kRowTile = 64;
 constexpr int64_t kTokTile = 64;
+constexpr int64_t kFallbackRowTile = 16;
+
+// Types without a kernel: dequantise kFallbackRowTile rows at a time into float and run the F32
+// kernel on them. Correct for every type lem::dequantize_row() knows, and for MLX affine weights.
+void matmul_dequantised(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y,
+                        size_t y_stride, ThreadPool& pool, MatmulScratch& scratch, Isa isa) {
+  const WeightKernel f32 = best_weight_kernel(GgmlType::F32, isa);
+  if (!w.source || !f32.gemm)
+    fail(Status::Unsupported, "no matmul kernel for weight type {}", ggml_traits(w.type).name);
+  const size_t tile_floats = static_cast<size_t>(kFallbackRowTile * w.k);
+  scratch.tiles.resize(tile_floats * static_cast<size_t>(pool.size()));
+  pool.run([&](int t, int n) {
+    int64_t rb, re;
+    ThreadPool::split(w.rows, kFallbackRowTile, t, n, rb, re);
+    float* tile = scratch.tiles.data() + tile_floats * static_cast<size_t>(t);
+    for (int64_t r0 = rb; r0 < re; r0 += kFallbackRowTile) {
+      const int64_t nr = std::min(kFallbackRowTile, re - r0);
+      read_weight_rows(*w.source, static_cast<uint64_t>(r0), static_cast<uint64_t>(nr), tile);
+      f32.gemm(w.k, tile, static_cast<size_t>(w.k) * sizeof(float), nr, x, x_stride * sizeof(float), n_tok, y + r0,
+               y_stride);
+    }
+  });
+}
+
 }  // namespace
 
+MatmulWeight matmul_weight(const Weight& w) {
+  MatmulWeight m;
+  m.type = w.affine ? GgmlType::F32 : w.type;
+  m.data = w.data;
+  m.k = static_cast<int64_t>(w.row_length());
+  m.rows = static_cast<int64_t>(w.n_rows());
+  m.row_stride = w.affine ? 0 : static_cast<size_t>(weight_row_bytes(w));
+  m.source = &w;
+  return m;
+}
+
 void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y, size_t y_stride,
-            ThreadPool& pool, MatmulScratch& scratch, Isa isa) {
-  const WeightKernel kernel = best_weight_kernel(w.type, isa);
-  if (!kernel.gemm) fail(Status::Unsupported, "no matmul kernel for weight type {}", ggml_traits(w.type).name);
+            ThreadPool& pool, MatmulScratch& scratch, MatmulPrecision precision, Isa isa) {
+  const bool affine = w.source && w.source->affine;
+  const bool dequantise = affine || (precision == MatmulPrecision::Exact && w.type != GgmlType::F32);
+  const WeightKernel kernel = dequantise ? WeightKernel{} : best_weight_kernel(w.type, isa);
+  if (!kernel.gemm) return matmul_dequantised(w, x, x_stride, n_tok, y, y_stride, pool, scratch, isa);
   if (w.k % act_block_size(kernel.act) != 0)
     fail(Status::InvalidArg, "row length {} is not a multiple of the {} block size", w.k, act_type_name(kernel.act));
 

@@ -12,6 +12,7 @@
 
 #include "kernels/ggml_types.hpp"
 #include "kernels/kernels.hpp"
+#include "model/model_source.hpp"
 #include "runtime/thread_pool.hpp"
 
 namespace lem {
@@ -22,15 +23,29 @@ struct MatmulWeight {
   size_t row_stride = 0;  // bytes between rows
   int64_t rows = 0;
   int64_t k = 0;          // row length in elements
+  // The weight as the file holds it. Types without a kernel (MLX affine, rare GGUF types) are
+  // computed from it by dequantising a tile of rows at a time and using the F32 kernel.
+  const Weight* source = nullptr;
 };
+
+// Binds a model weight ([k, rows] in ggml order) for matmul.
+MatmulWeight matmul_weight(const Weight& w);
 
 // Reusable scratch for the quantised activations (grows on demand, never shrinks).
 struct MatmulScratch {
   std::vector<uint8_t> act;
+  std::vector<float> tiles;  // dequantised weight tiles of the fallback path, per thread
 };
 
-// Throws lem::Error(Unsupported) when no kernel exists for the type.
+// How activations meet quantised weights.
+enum class MatmulPrecision {
+  Fast,   // activations rounded to the weight's vec_dot format (Q8_0/Q8_1/Q8_K/BF16/F16), as llama.cpp
+  Exact,  // float32 activations against dequantised weights (slower; matches exact-math references)
+};
+
+// Throws lem::Error(Unsupported) when the type can be neither computed nor dequantised.
 void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y, size_t y_stride,
-            ThreadPool& pool, MatmulScratch& scratch, Isa isa = active_isa());
+            ThreadPool& pool, MatmulScratch& scratch, MatmulPrecision precision = MatmulPrecision::Fast,
+            Isa isa = active_isa());
 
 }  // namespace lem

@@ -1,0 +1,485 @@
+// AVX-512 VNNI GEMM for the 32-element formats: Q4_0, Q5_0, Q8_0, IQ4_NL x Q8_0 and
+// Q4_1, Q5_1 x Q8_1 (reference: kernels/arch/scalar/gemm_legacy_scalar.cpp).
+//
+// The integer dot products use vpdpbusd, which multiplies UNSIGNED bytes by SIGNED bytes. Each
+// weight block is therefore unpacked to u[j] = q[j] + kOffset in 0..255 (Q8_0 and IQ4_NL: +128,
+// Q4_0: +8, Q5_0: +16, the _1 formats are unsigned already), and the kernel starts each block's
+// int32 sum at -kOffset·Σa (Σa = sum of the activation block's int8 values, computed once per
+// call and reused by every row): Σ(q + off)·a - off·Σa = Σ q·a exactly. Treating signed weights
+// as unsigned without that correction is the bug of spec §6 "Hazard".
+//
+// Two paths:
+// * direct (few tokens, decode): 4 weight rows at a time, two blocks per 512-bit register; the
+//   per-lane int32 sums are scaled by d_w·d_a per block and accumulated in float, reduced once
+//   per row at the end.
+// * repacked (prefill): 16 rows are unpacked and transposed so that one 512-bit register holds
+//   4 consecutive weights of each of the 16 rows; then one vpdpbusd with 4 broadcast activation
+//   bytes advances 16 rows at once and needs no horizontal sums. The 16 rows are repacked once
+//   per call and reused by every token.
+// GCC 12's AVX-512 headers warn about their own _mm512_undefined_* placeholders (GCC PR105593).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <cstddef>
+#include <cstring>
+
+#include "kernels/arch/legacy_kernels.hpp"
+#include "kernels/arch/scratch.hpp"
+#include "kernels/quant/formats.hpp"
+#include "kernels/quant/iq_grids.hpp"
+
+namespace lem {
+namespace {
+
+// Below this many tokens the direct path is faster than repacking the weights.
+constexpr int64_t kRepackMinTokens = 4;
+#ifndef PF
+#define PF 0
+#endif
+constexpr int kPrefetchBytes = PF;
+
+uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// --- Activation formats ------------------------------------------------------------------------
+
+struct ActQ8_0 {
+  static constexpr size_t kBytes = sizeof(BlockQ8_0);
+  static constexpr size_t kQs = offsetof(BlockQ8_0, qs);
+  static constexpr size_t kD = offsetof(BlockQ8_0, d);
+  static constexpr size_t kS = 0;  // unused: no block sum
+};
+
+struct ActQ8_1 {
+  static constexpr size_t kBytes = sizeof(BlockQ8_1);
+  static constexpr size_t kQs = offsetof(BlockQ8_1, qs);
+  static constexpr size_t kD = offsetof(BlockQ8_1, d);
+  static constexpr size_t kS = offsetof(BlockQ8_1, s);
+};
+
+// --- Weight formats: one block -> 32 unsigned bytes q + kOffset, in element order -------------
+
+// Low nibbles of 16 bytes as elements 0..15, high nibbles as 16..31.
+__m256i unpack_nibbles(const uint8_t* qs) {
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(x), _mm_srli_epi16(x, 4), 1);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// Adds 16 to element j where bit j of the little-endian u32 qh is set (the fifth bit of Q5_*).
+__m256i add_fifth_bit(__m256i q, const uint8_t* qh) {
+  return _mm256_mask_add_epi8(q, static_cast<__mmask32>(load_u32(qh)), q, _mm256_set1_epi8(16));
+}
+
+struct Q4_0 {
+  using Act = ActQ8_0;
+  static constexpr size_t kBytes = sizeof(BlockQ4_0);
+  static constexpr int kOffset = 8;
+  static constexpr bool kHasMin = false;
+  static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(BlockQ4_0, qs)); }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_0, d)); }
+  static uint16_t m(const uint8_t*) { return 0; }
+};
+
+struct Q4_1 {
+  using Act = ActQ8_1;
+  static constexpr size_t kBytes = sizeof(BlockQ4_1);
+  static constexpr int kOffset = 0;
+  static constexpr bool kHasMin = true;
+  static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(BlockQ4_1, qs)); }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_1, d)); }
+  static uint16_t m(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_1, m)); }
+};
+
+struct Q5_0 {
+  using Act = ActQ8_0;
+  static constexpr size_t kBytes = sizeof(BlockQ5_0);
+  static constexpr int kOffset = 16;
+  static constexpr bool kHasMin = false;
+  static __m256i unpack(const uint8_t* b) {
+    return add_fifth_bit(unpack_nibbles(b + offsetof(BlockQ5_0, qs)), b + offsetof(BlockQ5_0, qh));
+  }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_0, d)); }
+  static uint16_t m(const uint8_t*) { return 0; }
+};
+
+struct Q5_1 {
+  using Act = ActQ8_1;
+  static constexpr size_t kBytes = sizeof(BlockQ5_1);
+  static constexpr int kOffset = 0;
+  static constexpr bool kHasMin = true;
+  static __m256i unpack(const uint8_t* b) {
+    return add_fifth_bit(unpack_nibbles(b + offsetof(BlockQ5_1, qs)), b + offsetof(BlockQ5_1, qh));
+  }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_1, d)); }
+  static uint16_t m(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_1, m)); }
+};
+
+struct Q8_0 {
+  using Act = ActQ8_0;
+  static constexpr size_t kBytes = sizeof(BlockQ8_0);
+  static constexpr int kOffset = 128;
+  static constexpr bool kHasMin = false;
+  // q + 128 as an unsigned byte is q with its sign bit flipped.
+  static __m256i unpack(const uint8_t* b) {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + offsetof(BlockQ8_0, qs)));
+    return _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
+  }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ8_0, d)); }
+  static uint16_t m(const uint8_t*) { return 0; }
+};
+
+struct IQ4_NL {
+  using Act = ActQ8_0;
+  static constexpr size_t kBytes = sizeof(BlockIQ4_NL);
+  static constexpr int kOffset = 128;
+  static constexpr bool kHasMin = false;
+  // vpshufb looks the nibbles up in the 16 levels (+128, so they are unsigned), in both lanes.
+  static __m256i unpack(const uint8_t* b) {
+    const __m128i levels = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq::kValuesIq4nl));
+    const __m256i table = _mm256_xor_si256(_mm256_broadcastsi128_si256(levels), _mm256_set1_epi8(static_cast<char>(0x80)));
+    return _mm256_shuffle_epi8(table, unpack_nibbles(b + offsetof(BlockIQ4_NL, qs)));
+  }
+  static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockIQ4_NL, d)); }
+  static uint16_t m(const uint8_t*) { return 0; }
+};
+
+// Sum of 32 signed bytes: vpsadbw sums unsigned bytes, so flip them to a + 128 and take 32·128 off.
+int32_t sum_i8(__m256i a) {
+  const __m256i sad = _mm256_sad_epu8(_mm256_xor_si256(a, _mm256_set1_epi8(static_cast<char>(0x80))), _mm256_setzero_si256());
+  const __m128i s = _mm_add_epi64(_mm256_castsi256_si128(sad), _mm256_extracti128_si256(sad, 1));
+  return static_cast<int32_t>(_mm_cvtsi128_si64(s) + _mm_extract_epi64(s, 1)) - 32 * 128;
+}
+
+float f16_to_f32_f16c(uint16_t h) { return _cvtsh_ss(h); }
+
+// Per activation block: its scale, and either -kOffset·Σa (formats without a min) or s (Q8_1).
+struct ActBlockScales {
+  float d;
+  int32_t bias;
+  float s;
+};
+
+template <typename W>
+ActBlockScales act_block_scales(const uint8_t* blk) {
+  using A = typename W::Act;
+  ActBlockScales o{};
+  o.d = f16_to_f32_f16c(load_u16(blk + A::kD));
+  if constexpr (W::kHasMin) {
+    o.s = f16_to_f32_f16c(load_u16(blk + A::kS));
+  } else {
+    const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(blk + A::kQs));
+    o.bias = -W::kOffset * sum_i8(q);
+  }
+  return o;
+}
+
+// ================================ direct path ==================================================
+
+// Two consecutive activation blocks laid out for the direct kernel: the 64 int8 values, and per
+// 16 int32 lanes (8 per block) the block scale, the bias in the first lane of each block, and
+// s/8 in every lane (eight lanes of m·s/8 add up to m·s). An odd last block has a zero partner.
+struct alignas(64) ActPair {
+  int8_t qs[64];
+  float d[16];
+  int32_t bias[16];
+  float s_eighth[16];
+};
+
+template <typename W>
+void prepare_act_pairs(const uint8_t* a, size_t a_stride, int64_t n_tok, int64_t nb, ActPair* out) {
+  using A = typename W::Act;
+  const int64_t n_pairs = (nb + 1) / 2;
+  for (int64_t t = 0; t < n_tok; ++t) {
+    const uint8_t* row = a + t * a_stride;
+    for (int64_t p = 0; p < n_pairs; ++p) {
+      ActPair& o = out[t * n_pairs + p];
+      std::memset(&o, 0, sizeof o);
+      for (int h = 0; h < 2 && 2 * p + h < nb; ++h) {
+        const uint8_t* blk = row + (2 * p + h) * A::kBytes;
+        const ActBlockScales sc = act_block_scales<W>(blk);
+        std::memcpy(o.qs + 32 * h, blk + A::kQs, 32);
+        o.bias[8 * h] = sc.bias;
+        for (int l = 0; l < 8; ++l) {
+          o.d[8 * h + l] = sc.d;
+          o.s_eighth[8 * h + l] = sc.s * 0.125f;
+        }
+      }
+    }
+  }
+}
+
+// Broadcasts d0 to lanes 0..7 and d1 to lanes 8..15, as float.
+__m512 pair_scale(uint16_t d0, uint16_t d1) {
+  const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(static_cast<short>(d0))),
+                                            _mm_set1_epi16(static_cast<short>(d1)), 1);
+  return _mm512_cvtph_ps(h);
+}
+
+// R rows x T tokens, all blocks. `w` is the first row, `act` the first token's pairs.
+template <typename W, int R, int T>
+void direct_tile(const uint8_t* w, size_t w_stride, int64_t nb, const ActPair* act, int64_t n_pairs, float* y,
+                 size_t y_stride) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const bool full = 2 * p + 1 < nb;
+    __m512i wq[R];
+    __m512 wd[R], wm[R];
+    for (int r = 0; r < R; ++r) {
+      const uint8_t* b0 = w + r * w_stride + 2 * p * W::kBytes;
+      const uint8_t* b1 = b0 + W::kBytes;
+      if (kPrefetchBytes) _mm_prefetch(reinterpret_cast<const char*>(b0 + kPrefetchBytes), _MM_HINT_T0);
+      if (full) {
+        wq[r] = _mm512_inserti64x4(_mm512_castsi256_si512(W::unpack(b0)), W::unpack(b1), 1);
+        wd[r] = pair_scale(W::d(b0), W::d(b1));
+        if constexpr (W::kHasMin) wm[r] = pair_scale(W::m(b0), W::m(b1));
+      } else {  // odd last block: the upper half is zero, as is the activation's
+        wq[r] = _mm512_zextsi256_si512(W::unpack(b0));
+        wd[r] = pair_scale(W::d(b0), 0);
+        if constexpr (W::kHasMin) wm[r] = pair_scale(W::m(b0), 0);
+      }
+    }
+    for (int t = 0; t < T; ++t) {
+      const ActPair& ap = act[t * n_pairs + p];
+      const __m512i aq = _mm512_load_si512(ap.qs);
+      const __m512 ad = _mm512_load_ps(ap.d);
+      const __m512i bias = W::kHasMin ? _mm512_setzero_si512() : _mm512_load_si512(ap.bias);
+      for (int r = 0; r < R; ++r) {
+        const __m512i sum = _mm512_dpbusd_epi32(bias, wq[r], aq);
+        acc[r][t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(wd[r], ad), acc[r][t]);
+        if constexpr (W::kHasMin) acc[r][t] = _mm512_fmadd_ps(wm[r], _mm512_load_ps(ap.s_eighth), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
+}
+
+template <typename W, int R>
+void direct_rows(const uint8_t* w, size_t w_stride, int64_t nb, const ActPair* act, int64_t n_pairs, int64_t n_tok,
+                 float* y, size_t y_stride) {
+  int64_t t = 0;
+  for (; t + 4 <= n_tok; t += 4)
+    direct_tile<W, R, 4>(w, w_stride, nb, act + t * n_pairs, n_pairs, y + t * y_stride, y_stride);
+  switch (n_tok - t) {
+    case 3: direct_tile<W, R, 3>(w, w_stride, nb, act + t * n_pairs, n_pairs, y + t * y_stride, y_stride); break;
+    case 2: direct_tile<W, R, 2>(w, w_stride, nb, act + t * n_pairs, n_pairs, y + t * y_stride, y_stride); break;
+    case 1: direct_tile<W, R, 1>(w, w_stride, nb, act + t * n_pairs, n_pairs, y + t * y_stride, y_stride); break;
+    default: break;
+  }
+}
+
+template <typename W>
+void gemm_direct(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a, size_t a_stride,
+                 int64_t n_tok, float* y, size_t y_stride) {
+  const int64_t n_pairs = (nb + 1) / 2;
+  auto* act = reinterpret_cast<ActPair*>(
+      kernel_scratch(ScratchSlot::Activations, static_cast<size_t>(n_tok * n_pairs) * sizeof(ActPair)));
+  prepare_act_pairs<W>(a, a_stride, n_tok, nb, act);
+  int64_t r = 0;
+  for (; r + 4 <= n_rows; r += 4) direct_rows<W, 4>(w + r * w_stride, w_stride, nb, act, n_pairs, n_tok, y + r, y_stride);
+  for (; r < n_rows; ++r) direct_rows<W, 1>(w + r * w_stride, w_stride, nb, act, n_pairs, n_tok, y + r, y_stride);
+}
+
+// ================================ repacked path ================================================
+
+constexpr int kGroupRows = 16;
+
+// One block of 16 rows: q[j] lane i holds weights 4j..4j+3 of row i (unsigned, with the offset);
+// d and m are the rows' scales and mins as float.
+struct alignas(64) PackedBlock {
+  uint8_t q[8][64];
+  float d[kGroupRows];
+  float m[kGroupRows];
+};
+
+// permutex2var indices for one butterfly stage that swaps bit `vb` of the register index with bit
+// `lb` of the lane index (upper: the output whose register bit vb is 1), optionally followed by
+// the lane permutation that turns lane (i0, i3, i2, i1) into lane i.
+struct TransposeStage {
+  __m512i lower, upper;
+};
+
+TransposeStage transpose_stage(int lb, bool final_lane_order) {
+  alignas(64) int32_t lo[16], hi[16];
+  for (int out = 0; out < 16; ++out) {
+    const int l = final_lane_order ? (out & 1) * 8 + (out >> 1) : out;
+    const int from_upper = ((l >> lb) & 1) * 16;
+    lo[out] = from_upper + (l & ~(1 << lb));
+    hi[out] = from_upper + (l | (1 << lb));
+  }
+  return {_mm512_load_si512(lo), _mm512_load_si512(hi)};
+}
+
+// Transposes 16 rows of 8 dwords into 8 registers of 16 lanes: out[j] lane i = dword j of row i.
+// Register p starts as rows 2p, 2p+1, so (register bits, lane bits) = (i3 i2 i1, i0 j2 j1 j0);
+// three butterflies swap register bit s with lane bit s, leaving (j2 j1 j0, i0 i3 i2 i1), and the
+// last one also reorders the lanes to i.
+void transpose_16x8(const __m256i (&rows)[kGroupRows], __m512i (&out)[8]) {
+  static const TransposeStage stages[3] = {transpose_stage(0, false), transpose_stage(1, false),
+                                           transpose_stage(2, true)};
+  __m512i v[8];
+  for (int p = 0; p < 8; ++p) v[p] = _mm512_inserti64x4(_mm512_castsi256_si512(rows[2 * p]), rows[2 * p + 1], 1);
+  for (int s = 0; s < 3; ++s) {
+    __m512i next[8];
+    for (int lower = 0; lower < 8; ++lower) {
+      if (lower & (1 << s)) continue;
+      const int upper = lower | (1 << s);
+      next[lower] = _mm512_permutex2var_epi32(v[lower], stages[s].lower, v[upper]);
+      next[upper] = _mm512_permutex2var_epi32(v[lower], stages[s].upper, v[upper]);
+    }
+    for (int p = 0; p < 8; ++p) v[p] = next[p];
+  }
+  for (int j = 0; j < 8; ++j) out[j] = v[j];
+}
+
+// Repacks rows [0, n) (n <= 16) of every block; missing rows are zero with scale 0.
+template <typename W>
+void repack_group(const uint8_t* w, size_t w_stride, int n, int64_t nb, PackedBlock* out) {
+  for (int64_t b = 0; b < nb; ++b) {
+    __m256i rows[kGroupRows];
+    alignas(32) uint16_t d[kGroupRows] = {}, m[kGroupRows] = {};
+    for (int i = 0; i < kGroupRows; ++i) {
+      if (i < n) {
+        const uint8_t* blk = w + i * w_stride + b * W::kBytes;
+        rows[i] = W::unpack(blk);
+        d[i] = W::d(blk);
+        m[i] = W::m(blk);
+      } else {
+        rows[i] = _mm256_setzero_si256();
+      }
+    }
+    __m512i q[8];
+    transpose_16x8(rows, q);
+    PackedBlock& o = out[b];
+    for (int j = 0; j < 8; ++j) _mm512_store_si512(o.q[j], q[j]);
+    _mm512_store_ps(o.d, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
+    _mm512_store_ps(o.m, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(m))));
+  }
+}
+
+// 16 rows x T tokens starting at token t0. sc holds the activation block scales, token-major.
+template <typename W, int T>
+void packed_tile(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride, const ActBlockScales* sc,
+                 __mmask16 row_mask, float* y, size_t y_stride) {
+  using A = typename W::Act;
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const PackedBlock& pb = pw[b];
+    __m512i sum[T];
+    for (int t = 0; t < T; ++t) sum[t] = _mm512_set1_epi32(W::kHasMin ? 0 : sc[t * nb + b].bias);
+    for (int j = 0; j < 8; ++j) {
+      const __m512i wq = _mm512_load_si512(pb.q[j]);
+      for (int t = 0; t < T; ++t) {
+        const uint8_t* aq = a + t * a_stride + b * A::kBytes + A::kQs + 4 * j;
+        sum[t] = _mm512_dpbusd_epi32(sum[t], wq, _mm512_set1_epi32(static_cast<int>(load_u32(aq))));
+      }
+    }
+    const __m512 wd = _mm512_load_ps(pb.d);
+    for (int t = 0; t < T; ++t)
+      acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[t]), _mm512_mul_ps(wd, _mm512_set1_ps(sc[t * nb + b].d)), acc[t]);
+    if constexpr (W::kHasMin) {
+      const __m512 wm = _mm512_load_ps(pb.m);
+      for (int t = 0; t < T; ++t) acc[t] = _mm512_fmadd_ps(wm, _mm512_set1_ps(sc[t * nb + b].s), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride, row_mask, acc[t]);
+}
+
+constexpr int kPackedTokens = 8;
+
+template <typename W, int T>
+void packed_tokens_tail(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride,
+                        const ActBlockScales* sc, __mmask16 row_mask, float* y, size_t y_stride, int64_t n) {
+  if constexpr (T > 0) {
+    if (n == T) return packed_tile<W, T>(pw, nb, a, a_stride, sc, row_mask, y, y_stride);
+    packed_tokens_tail<W, T - 1>(pw, nb, a, a_stride, sc, row_mask, y, y_stride, n);
+  }
+}
+
+template <typename W>
+void gemm_repacked(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a, size_t a_stride,
+                   int64_t n_tok, float* y, size_t y_stride) {
+  using A = typename W::Act;
+  auto* sc = reinterpret_cast<ActBlockScales*>(
+      kernel_scratch(ScratchSlot::Activations, static_cast<size_t>(n_tok * nb) * sizeof(ActBlockScales)));
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t b = 0; b < nb; ++b) sc[t * nb + b] = act_block_scales<W>(a + t * a_stride + b * A::kBytes);
+
+  auto* packed = reinterpret_cast<PackedBlock*>(
+      kernel_scratch(ScratchSlot::Weights, static_cast<size_t>(nb) * sizeof(PackedBlock)));
+  for (int64_t r = 0; r < n_rows; r += kGroupRows) {
+    const int n = static_cast<int>(n_rows - r < kGroupRows ? n_rows - r : kGroupRows);
+    const __mmask16 row_mask = static_cast<__mmask16>((1u << n) - 1u);
+    repack_group<W>(w + r * w_stride, w_stride, n, nb, packed);
+    int64_t t = 0;
+    for (; t + kPackedTokens <= n_tok; t += kPackedTokens)
+      packed_tile<W, kPackedTokens>(packed, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask,
+                                    y + t * y_stride + r, y_stride);
+    if (t < n_tok)
+      packed_tokens_tail<W, kPackedTokens - 1>(packed, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask,
+                                               y + t * y_stride + r, y_stride, n_tok - t);
+  }
+}
+
+template <typename W>
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride, int64_t n_tok,
+          float* y, size_t y_stride) {
+  const int64_t nb = k / kQK;
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
+  if (n_tok >= kRepackMinTokens)
+    gemm_repacked<W>(nb, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
+  else
+    gemm_direct<W>(nb, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
+}
+
+}  // namespace
+
+void gemm_q4_0_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                      int64_t n_tok, float* y, size_t y_stride) {
+  gemm<Q4_0>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+void gemm_q4_1_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                      int64_t n_tok, float* y, size_t y_stride) {
+  gemm<Q4_1>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+void gemm_q5_0_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                      int64_t n_tok, float* y, size_t y_stride) {
+  gemm<Q5_0>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+void gemm_q5_1_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                      int64_t n_tok, float* y, size_t y_stride) {
+  gemm<Q5_1>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+void gemm_q8_0_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                      int64_t n_tok, float* y, size_t y_stride) {
+  gemm<Q8_0>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+void gemm_iq4_nl_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
+                        int64_t n_tok, float* y, size_t y_stride) {
+  gemm<IQ4_NL>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+}
+
+}  // namespace lem

@@ -1,0 +1,228 @@
+// The Gemma 3 forward pass, top to bottom (spec §2). Shapes: T tokens in the batch, D hidden,
+// H/Hkv query/KV heads of dh values, F FFN width, V vocabulary rows.
+#include "model/gemma3_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "api/error.hpp"
+#include "kernels/fp16.hpp"
+#include "kernels/ops.hpp"
+#include "model/weight_reader.hpp"
+
+namespace lem {
+
+ForwardState::ForwardState(const Gemma3Config& c, int64_t max_batch_) : max_batch(max_batch_) {
+  const auto T = static_cast<size_t>(max_batch_);
+  x.resize(T * c.n_embd);
+  h.resize(T * c.n_embd);
+  q.resize(T * c.n_head * c.head_dim);
+  k.resize(T * c.n_head_kv * c.head_dim);
+  v.resize(T * c.n_head_kv * c.head_dim);
+  attn.resize(T * c.n_head * c.head_dim);
+  o.resize(T * c.n_embd);
+  gate.resize(T * c.n_ff);
+  up.resize(T * c.n_ff);
+  rope_cos.resize(2 * T * c.head_dim / 2);
+  rope_sin.resize(2 * T * c.head_dim / 2);
+}
+
+std::unique_ptr<Gemma3Model> Gemma3Model::open(const std::string& path) {
+  std::unique_ptr<Gemma3Model> m(new Gemma3Model());
+  m->source_ = ModelSource::open(path);
+  m->config_ = load_gemma3_config(*m->source_);
+  const Gemma3Config& c = m->config_;
+  m->layers_.resize(static_cast<size_t>(c.n_layer));
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    Layer& L = m->layers_[l];
+    L.q = m->bind(p + "attn_q.weight");
+    L.k = m->bind(p + "attn_k.weight");
+    L.v = m->bind(p + "attn_v.weight");
+    L.o = m->bind(p + "attn_output.weight");
+    L.gate = m->bind(p + "ffn_gate.weight");
+    L.up = m->bind(p + "ffn_up.weight");
+    L.down = m->bind(p + "ffn_down.weight");
+    L.attn_norm = m->norm_gain(p + "attn_norm.weight");
+    L.q_norm = m->norm_gain(p + "attn_q_norm.weight");
+    L.k_norm = m->norm_gain(p + "attn_k_norm.weight");
+    L.post_attn_norm = m->norm_gain(p + "post_attention_norm.weight");
+    L.ffn_norm = m->norm_gain(p + "ffn_norm.weight");
+    L.post_ffw_norm = m->norm_gain(p + "post_ffw_norm.weight");
+    L.sliding = c.layer_is_sliding[l] && c.sliding_window > 0;
+  }
+  m->output_norm_ = m->norm_gain("output_norm.weight");
+  m->embeddings_ = &m->source_->require("token_embd.weight");
+  // Tied LM head (spec §2 item 3) unless the file carries its own output.weight.
+  const Weight* head = m->source_->find("output.weight");
+  m->lm_head_ = matmul_weight(head ? *head : *m->embeddings_);
+  return m;
+}
+
+MatmulWeight Gemma3Model::bind(const std::string& name) const { return matmul_weight(source_->require(name)); }
+
+// Norm gains as float; HF/MLX store zero-centred w and the gain is 1 + w (added in fp32).
+std::vector<float> Gemma3Model::norm_gain(const std::string& name) const {
+  const Weight& w = source_->require(name);
+  std::vector<float> g(w.n_elements());
+  read_weight_rows(w, 0, w.n_rows(), g.data());
+  if (config_.norm_add_one)
+    for (float& v : g) v += 1.0f;
+  return g;
+}
+
+// x[t] = E[token t] * embed_scale (spec §2 item 1).
+void Gemma3Model::embed(std::span<const int32_t> tokens, float* x) const {
+  const int64_t D = config_.n_embd;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    if (tokens[t] < 0 || tokens[t] >= config_.n_vocab)
+      fail(Status::InvalidArg, "token id {} is outside the model's {} embeddings", tokens[t], config_.n_vocab);
+    float* row = x + t * D;
+    read_weight_rows(*embeddings_, static_cast<uint64_t>(tokens[t]), 1, row);
+    for (int64_t i = 0; i < D; ++i) row[i] *= config_.embed_scale;
+  }
+}
+
+// Causal (and, on sliding layers, windowed) attention of the n new tokens over the cache.
+// q: [n, H*dh] already normed, roped and scaled; output heads concatenated into st.attn.
+void Gemma3Model::attention(int64_t layer, int64_t n, int64_t pos0, KvCache& cache, ForwardState& st,
+                            ThreadPool& pool) const {
+  const Gemma3Config& c = config_;
+  const int64_t H = c.n_head, dh = c.head_dim, group = c.n_head / c.n_head_kv;
+  const bool sliding = layers_[layer].sliding;
+  const bool f16 = cache.type() == KvType::F16;
+  const int64_t max_keys = pos0 + n;
+  if (st.scores.size() < static_cast<size_t>(pool.size() * max_keys)) st.scores.resize(pool.size() * max_keys);
+  pool.run([&](int thread, int n_threads) {
+    float* scores = st.scores.data() + thread * max_keys;
+    int64_t b, e;
+    ThreadPool::split(n * H, 1, thread, n_threads, b, e);
+    for (int64_t job = b; job < e; ++job) {
+      const int64_t t = job / H, head = job % H, kv_head = head / group;
+      const int64_t pos = pos0 + t;
+      // Keys visible from `pos`: all earlier ones, or the last W (itself included) on sliding layers.
+      const int64_t first = sliding ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
+      const float* q = st.q.data() + (t * H + head) * dh;
+      for (int64_t j = first; j <= pos; ++j) {
+        float s = f16 ? dot_f32_f16(q, cache.k_f16(layer, j) + kv_head * dh, dh)
+                      : dot_f32(q, cache.k_f32(layer, j) + kv_head * dh, dh);
+        if (c.attn_logit_softcap > 0) s = c.attn_logit_softcap * std::tanh(s / c.attn_logit_softcap);
+        scores[j - first] = s;
+      }
+      const int64_t n_keys = pos - first + 1;
+      softmax_inplace(scores, n_keys);
+      float* out = st.attn.data() + (t * H + head) * dh;
+      std::fill(out, out + dh, 0.0f);
+      for (int64_t j = first; j <= pos; ++j) {
+        if (f16) axpy_f16(scores[j - first], cache.v_f16(layer, j) + kv_head * dh, out, dh);
+        else axpy_f32(scores[j - first], cache.v_f32(layer, j) + kv_head * dh, out, dh);
+      }
+    }
+  });
+}
+
+void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& st, ThreadPool& pool,
+                          LogitsMode mode, float* logits) const {
+  const Gemma3Config& c = config_;
+  const auto n = static_cast<int64_t>(tokens.size());
+  if (n == 0) return;
+  if (n > st.max_batch) fail(Status::InvalidArg, "batch of {} tokens exceeds the maximum of {}", n, st.max_batch);
+  const int64_t pos0 = cache.n_pos();
+  if (pos0 + n > cache.n_ctx())
+    fail(Status::ContextFull, "context full: {} cached + {} new tokens exceed n_ctx {}", pos0, n, cache.n_ctx());
+  const int64_t D = c.n_embd, H = c.n_head, Hkv = c.n_head_kv, dh = c.head_dim, F = c.n_ff;
+  const int64_t half = dh / 2;
+
+  // RoPE tables for this batch: local layers (base_local, no scaling) and global layers
+  // (base_global, positions scaled by 1/factor).
+  float* cos_local = st.rope_cos.data();
+  float* sin_local = st.rope_sin.data();
+  float* cos_global = cos_local + n * half;
+  float* sin_global = sin_local + n * half;
+  for (int64_t t = 0; t < n; ++t) {
+    rope_angles(pos0 + t, c.rope_base_local, 1.0f, dh, cos_local + t * half, sin_local + t * half);
+    rope_angles(pos0 + t, c.rope_base_global, c.rope_scale_global, dh, cos_global + t * half, sin_global + t * half);
+  }
+
+  float* x = st.x.data();
+  embed(tokens, x);  // x: [n, D]
+
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    const Layer& L = layers_[l];
+    const float* rc = L.sliding ? cos_local : cos_global;
+    const float* rs = L.sliding ? sin_local : sin_global;
+
+    // --- attention block: x += post_attn_norm(Wo · attn(attn_norm(x))) ---
+    for (int64_t t = 0; t < n; ++t) rms_norm(x + t * D, L.attn_norm.data(), st.h.data() + t * D, D, c.rms_eps);
+    matmul(L.q, st.h.data(), D, n, st.q.data(), H * dh, pool, st.mm, st.precision);      // q: [n, H*dh]
+    matmul(L.k, st.h.data(), D, n, st.k.data(), Hkv * dh, pool, st.mm, st.precision);    // k: [n, Hkv*dh]
+    matmul(L.v, st.h.data(), D, n, st.v.data(), Hkv * dh, pool, st.mm, st.precision);    // v: [n, Hkv*dh]
+    for (int64_t t = 0; t < n; ++t) {
+      // QK-norm per head, then RoPE (spec §2: norm before RoPE; V is not normalised).
+      for (int64_t hd = 0; hd < H; ++hd) {
+        float* q = st.q.data() + (t * H + hd) * dh;
+        rms_norm(q, L.q_norm.data(), q, dh, c.rms_eps);
+        rope_apply(q, rc + t * half, rs + t * half, dh);
+        for (int64_t i = 0; i < dh; ++i) q[i] *= c.attn_scale;
+      }
+      for (int64_t hd = 0; hd < Hkv; ++hd) {
+        float* k = st.k.data() + (t * Hkv + hd) * dh;
+        rms_norm(k, L.k_norm.data(), k, dh, c.rms_eps);
+        rope_apply(k, rc + t * half, rs + t * half, dh);
+      }
+      // Append this token's keys and values to the cache.
+      const int64_t pos = pos0 + t;
+      const float* k = st.k.data() + t * Hkv * dh;
+      const float* v = st.v.data() + t * Hkv * dh;
+      if (cache.type() == KvType::F32) {
+        std::copy(k, k + Hkv * dh, cache.k_f32(l, pos));
+        std::copy(v, v + Hkv * dh, cache.v_f32(l, pos));
+      } else {
+        uint16_t* kc = cache.k_f16(l, pos);
+        uint16_t* vc = cache.v_f16(l, pos);
+        for (int64_t i = 0; i < Hkv * dh; ++i) {
+          kc[i] = f32_to_f16(k[i]);
+          vc[i] = f32_to_f16(v[i]);
+        }
+      }
+    }
+    attention(l, n, pos0, cache, st, pool);                                 // attn: [n, H*dh]
+    matmul(L.o, st.attn.data(), H * dh, n, st.o.data(), D, pool, st.mm, st.precision);    // o: [n, D]
+    for (int64_t t = 0; t < n; ++t) {
+      float* o = st.o.data() + t * D;
+      rms_norm(o, L.post_attn_norm.data(), o, D, c.rms_eps);
+      add_inplace(x + t * D, o, D);
+    }
+
+    // --- feed-forward block: x += post_ffw_norm(Wdown · (gelu(Wgate·h) ⊙ Wup·h)), h = ffn_norm(x) ---
+    for (int64_t t = 0; t < n; ++t) rms_norm(x + t * D, L.ffn_norm.data(), st.h.data() + t * D, D, c.rms_eps);
+    matmul(L.gate, st.h.data(), D, n, st.gate.data(), F, pool, st.mm, st.precision);     // gate: [n, F]
+    matmul(L.up, st.h.data(), D, n, st.up.data(), F, pool, st.mm, st.precision);         // up: [n, F]
+    pool.run([&](int t, int nt) {
+      int64_t b, e;
+      ThreadPool::split(n * F, 64, t, nt, b, e);
+      if (e > b) geglu_inplace(st.gate.data() + b, st.up.data() + b, e - b);
+    });
+    matmul(L.down, st.gate.data(), F, n, st.o.data(), D, pool, st.mm, st.precision);     // o: [n, D]
+    for (int64_t t = 0; t < n; ++t) {
+      float* o = st.o.data() + t * D;
+      rms_norm(o, L.post_ffw_norm.data(), o, D, c.rms_eps);
+      add_inplace(x + t * D, o, D);
+    }
+  }
+  cache.advance(pos0 + n);
+
+  if (mode == LogitsMode::None) return;
+  // logits = output_norm(x) · Eᵀ for the requested rows (spec §2 item 3).
+  const int64_t first = mode == LogitsMode::All ? 0 : n - 1;
+  const int64_t rows = n - first;
+  for (int64_t t = first; t < n; ++t)
+    rms_norm(x + t * D, output_norm_.data(), st.h.data() + (t - first) * D, D, c.rms_eps);
+  matmul(lm_head_, st.h.data(), D, rows, logits, c.n_vocab, pool, st.mm, st.precision);
+  if (c.final_logit_softcap > 0) {
+    const float cap = c.final_logit_softcap;
+    for (int64_t i = 0; i < rows * c.n_vocab; ++i) logits[i] = cap * std::tanh(logits[i] / cap);
+  }
+}
+
+}  // namespace lem

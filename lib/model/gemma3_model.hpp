@@ -1,0 +1,79 @@
+// The Gemma 3 text decoder: weights bound from a ModelSource and the forward pass (spec §2).
+//
+// The model is immutable after loading and can be shared by several sessions: everything that
+// changes while running (KV cache, scratch buffers) lives in the caller's ForwardState and
+// KvCache. Weights stay in their file type, used in place from the memory map.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "model/gemma3_config.hpp"
+#include "model/model_source.hpp"
+#include "runtime/kv_cache.hpp"
+#include "runtime/matmul.hpp"
+#include "runtime/thread_pool.hpp"
+
+namespace lem {
+
+// Scratch buffers of one forward pass, sized for up to max_batch tokens; reused across calls.
+struct ForwardState {
+  explicit ForwardState(const Gemma3Config& c, int64_t max_batch);
+  int64_t max_batch;
+  std::vector<float> x;         // [T, D]   residual stream
+  std::vector<float> h;         // [T, D]   normed input of a block
+  std::vector<float> q;         // [T, H*dh]
+  std::vector<float> k;         // [T, Hkv*dh]
+  std::vector<float> v;         // [T, Hkv*dh]
+  std::vector<float> attn;      // [T, H*dh] attention output, heads concatenated
+  std::vector<float> o;         // [T, D]   projection output before its post-norm
+  std::vector<float> gate;      // [T, F]
+  std::vector<float> up;        // [T, F]
+  std::vector<float> rope_cos;  // [T, dh/2] per layer kind (local, global)
+  std::vector<float> rope_sin;
+  std::vector<float> scores;    // [threads, n_ctx] attention scores
+  MatmulScratch mm;
+  MatmulPrecision precision = MatmulPrecision::Fast;
+};
+
+enum class LogitsMode { None, Last, All };
+
+class Gemma3Model {
+ public:
+  // Opens and validates a model file or folder (any format ModelSource reads).
+  static std::unique_ptr<Gemma3Model> open(const std::string& path);
+
+  const Gemma3Config& config() const { return config_; }
+  const ModelSource& source() const { return *source_; }
+
+  // Runs `tokens` at positions [cache.n_pos(), + n) through the model, appending their keys and
+  // values to `cache`. n must be <= state.max_batch. Writes logits for the last token (Last) or
+  // every token (All) to `logits` ([rows, n_vocab]). Throws lem::Error(InvalidArg) for token ids
+  // outside the embedding and ContextFull when the cache has no room.
+  void forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& state, ThreadPool& pool,
+               LogitsMode mode, float* logits) const;
+
+ private:
+  struct Layer {
+    MatmulWeight q, k, v, o, gate, up, down;
+    std::vector<float> attn_norm, q_norm, k_norm, post_attn_norm, ffn_norm, post_ffw_norm;
+    bool sliding = false;
+  };
+  Gemma3Model() = default;
+  MatmulWeight bind(const std::string& name) const;
+  std::vector<float> norm_gain(const std::string& name) const;
+  void embed(std::span<const int32_t> tokens, float* x) const;
+  void attention(int64_t layer, int64_t n, int64_t pos0, KvCache& cache, ForwardState& st, ThreadPool& pool) const;
+
+  std::unique_ptr<ModelSource> source_;
+  Gemma3Config config_;
+  std::vector<Layer> layers_;
+  std::vector<float> output_norm_;
+  MatmulWeight lm_head_;
+  const Weight* embeddings_ = nullptr;
+};
+
+}  // namespace lem

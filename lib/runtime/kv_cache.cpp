@@ -1,0 +1,62 @@
+#include "runtime/kv_cache.hpp"
+
+#include <algorithm>
+
+#include "api/error.hpp"
+
+namespace lem {
+
+const char* kv_type_name(KvType t) { return t == KvType::F32 ? "f32" : "f16"; }
+
+KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack)
+    : n_ctx_(n_ctx),
+      window_(c.sliding_window),
+      row_size_(c.n_head_kv * c.head_dim),
+      elem_bytes_(type == KvType::F32 ? 4 : 2),
+      type_(type) {
+  if (n_ctx <= 0 || max_batch <= 0) fail(Status::InvalidArg, "KV cache: n_ctx and batch size must be positive");
+  layers_.resize(static_cast<size_t>(c.n_layer));
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    Layer& L = layers_[l];
+    L.sliding = c.layer_is_sliding[l] && window_ > 0;
+    L.capacity = L.sliding ? std::min(n_ctx, window_ - 1 + max_batch + rewind_slack) : n_ctx;
+    const size_t bytes = static_cast<size_t>(L.capacity * row_size_) * elem_bytes_;
+    L.k.resize(bytes);
+    L.v.resize(bytes);
+  }
+}
+
+size_t KvCache::bytes() const {
+  size_t total = 0;
+  for (const auto& L : layers_) total += L.k.size() + L.v.size();
+  return total;
+}
+
+void KvCache::advance(int64_t end) {
+  n_pos_ = end;
+  written_end_ = std::max(written_end_, end);
+}
+
+bool KvCache::can_truncate(int64_t n) const {
+  if (n < 0 || n > n_pos_) return false;
+  if (n == 0) return true;
+  for (const auto& L : layers_) {
+    if (!L.sliding || L.capacity >= written_end_) continue;
+    // The oldest position still in the ring, and the oldest one position n will look at.
+    const int64_t oldest_kept = written_end_ - L.capacity;
+    const int64_t oldest_needed = std::max<int64_t>(0, n - (window_ - 1));
+    if (oldest_needed < oldest_kept) return false;
+  }
+  return true;
+}
+
+void KvCache::truncate(int64_t n) {
+  if (!can_truncate(n)) fail(Status::Internal, "KV cache: cannot truncate {} positions to {}", n_pos_, n);
+  n_pos_ = n;
+  if (n == 0) written_end_ = 0;
+  // Slots of positions >= n are stale but harmless: they are overwritten before being read.
+  // written_end_ stays: ring slots of positions in [n, written_end_) were overwritten, so older
+  // positions than written_end_ - capacity are gone even after the cut.
+}
+
+}  // namespace lem

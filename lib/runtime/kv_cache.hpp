@@ -1,0 +1,66 @@
+// Per-layer key/value cache. Global layers keep every position up to n_ctx; sliding-window layers
+// keep a ring of the last positions only (spec §2 "KV cache"): W keys are visible to a query, an
+// n-token batch needs W - 1 + n, and `rewind_slack` more positions let a session rewind that far
+// without recomputation. Rows are [n_head_kv * head_dim] values, F32 or F16.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "model/gemma3_config.hpp"
+
+namespace lem {
+
+enum class KvType { F32, F16 };
+const char* kv_type_name(KvType t);
+
+class KvCache {
+ public:
+  KvCache(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack);
+
+  int64_t n_ctx() const { return n_ctx_; }
+  KvType type() const { return type_; }
+  int64_t row_size() const { return row_size_; }   // values per position: n_head_kv * head_dim
+  int64_t capacity(int64_t layer) const { return layers_[layer].capacity; }
+  size_t bytes() const;
+
+  // Storage of position `pos` in `layer` (a ring slot for sliding layers). F32 caches return
+  // float*, F16 caches uint16_t* (use the matching accessor).
+  float* k_f32(int64_t layer, int64_t pos) { return reinterpret_cast<float*>(row(layers_[layer].k, layer, pos)); }
+  float* v_f32(int64_t layer, int64_t pos) { return reinterpret_cast<float*>(row(layers_[layer].v, layer, pos)); }
+  uint16_t* k_f16(int64_t layer, int64_t pos) { return reinterpret_cast<uint16_t*>(row(layers_[layer].k, layer, pos)); }
+  uint16_t* v_f16(int64_t layer, int64_t pos) { return reinterpret_cast<uint16_t*>(row(layers_[layer].v, layer, pos)); }
+
+  // Positions [0, n_pos) are the cached sequence. Writing position p (in order) extends it.
+  int64_t n_pos() const { return n_pos_; }
+  // Records that positions up to `end` (exclusive) have been written.
+  void advance(int64_t end);
+  // True when the cache can be cut back to `n` positions and extended from there: every layer
+  // still holds the keys position n needs. Global layers always can; sliding layers only if the
+  // last W - 1 positions before n are still in their ring.
+  bool can_truncate(int64_t n) const;
+  // Cuts the sequence to n positions (requires can_truncate(n)); 0 always works.
+  void truncate(int64_t n);
+
+ private:
+  struct Layer {
+    int64_t capacity = 0;
+    bool sliding = false;
+    std::vector<uint8_t> k, v;
+  };
+  uint8_t* row(std::vector<uint8_t>& buf, int64_t layer, int64_t pos) {
+    const int64_t slot = pos % layers_[layer].capacity;
+    return buf.data() + static_cast<size_t>(slot * row_size_) * elem_bytes_;
+  }
+
+  int64_t n_ctx_;
+  int64_t window_;
+  int64_t row_size_;
+  size_t elem_bytes_;
+  KvType type_;
+  std::vector<Layer> layers_;
+  int64_t n_pos_ = 0;
+  int64_t written_end_ = 0;   // highest position written + 1 (before any truncation)
+};
+
+}  // namespace lem

@@ -1,0 +1,16 @@
+// Internal: builds TokenizerData from a GGUF file's tokenizer.ggml.* metadata with llama.cpp's
+// semantics (spec §4 "GGUF"). Used by Tokenizer::from_gguf.
+#pragma once
+
+#include <memory>
+
+#include "io/gguf_file.hpp"
+#include "tokenizer/tokenizer_data.hpp"
+
+namespace lem {
+
+// Throws lem::Error: BadFormat (missing or malformed keys), Unsupported (a tokenizer model
+// other than "llama").
+std::shared_ptr<TokenizerData> load_gguf_tokenizer(const io::GgufFile& file);
+
+}  // namespace lem
