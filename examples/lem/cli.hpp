@@ -24,5 +24,11 @@ using Command = int (*)(Args& args);
 
 int cmd_info(Args& args);
 int cmd_tensor(Args& args);
+int cmd_synth(Args& args);
+int cmd_generate(Args& args);
+int cmd_chat(Args& args);
+int cmd_logits(Args& args);
+int cmd_tokenize(Args& args);
+int cmd_bench(Args& args);
 
 }  // namespace lem::cli

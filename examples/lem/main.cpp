@@ -2,6 +2,7 @@
 //
 //   lem info   FILE_OR_DIR [--json [--json-array]]   summary of a model file
 //   lem tensor FILE NAME --out OUT.f32               one tensor as float32
+//   lem generate | chat | logits | tokenize | bench  run a model (see usage())
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -57,6 +58,14 @@ void usage(FILE* out) {
                "usage:\n"
                "  lem info FILE_OR_DIR [--json [--json-array]]   summarise a GGUF / safetensors / MLX model\n"
                "  lem tensor FILE NAME --out OUT.f32              write one tensor as little-endian float32\n"
+               "  lem synth --size 270m|1b|4b --type Q4_K_M --vocab TOKENIZER --out FILE.gguf [--seed N]\n"
+               "                                                  random-weight Gemma 3 GGUF for benchmarks\n"
+               "  lem generate -m MODEL -p TEXT [options]         generate text (chat-formatted; --raw for plain)\n"
+               "  lem chat -m MODEL [options]                     interactive chat (/reset, /exit; Ctrl-C stops an answer)\n"
+               "  lem logits -m MODEL --tokens IDS --out FILE     float32 logits of every position\n"
+               "  lem tokenize -m MODEL [--no-bos] [--special] [--json] [TEXT]\n"
+               "  lem bench -m MODEL [-p 512] [-n 128] [-t N] [-r 5] [--json]\n"
+               "  (lem generate --help lists the model, context and sampling options)\n"
                "  lem --version\n",
                LEM_VERSION_STRING);
 }
@@ -76,6 +85,12 @@ int main(int argc, char** argv) {
   lem::cli::Command command = nullptr;
   if (name == "info") command = lem::cli::cmd_info;
   if (name == "tensor") command = lem::cli::cmd_tensor;
+  if (name == "synth") command = lem::cli::cmd_synth;
+  if (name == "generate") command = lem::cli::cmd_generate;
+  if (name == "chat") command = lem::cli::cmd_chat;
+  if (name == "logits") command = lem::cli::cmd_logits;
+  if (name == "tokenize") command = lem::cli::cmd_tokenize;
+  if (name == "bench") command = lem::cli::cmd_bench;
   if (!command) {
     std::fprintf(stderr, "lem: unknown command '%s'\n\n", name.c_str());
     usage(stderr);

@@ -5,7 +5,8 @@
 //
 // Scalar kernels are the reference for every type (kernels/arch/scalar/); the AVX2 and AVX-512
 // versions exist for the types that matter for speed (Q2_K..Q6_K, IQ4_XS) and are compiled in
-// their own ISA directories, so they may only be called after dispatch has checked the CPU.
+// their own ISA directories, so they may only be called after dispatch has checked the CPU. The
+// grid IQ types and TQ1_0/TQ2_0 have the scalar kernel only (best_weight_kernel falls back to it).
 #pragma once
 
 #include <cstddef>

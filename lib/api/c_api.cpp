@@ -1,55 +1,39 @@
-// The extern "C" shims of include/lem/lem.h. Each entry point validates its arguments, runs the
-// C++ implementation inside guarded(), and turns any exception into a lem_status plus the
-// thread-local message returned by lem_last_error(). Nothing throws across this boundary.
-#include "lem/lem.h"
-
+// extern "C" shims of include/lem/lem.h: status, version and model. Each entry point validates
+// its arguments and runs inside capi::guarded(); nothing throws across the boundary.
 #include <cstring>
-#include <new>
-#include <string>
 
-#include "api/error.hpp"
-#include "model/model_source.hpp"
+#include "api/c_api_common.hpp"
 
-struct lem_model {
-  std::unique_ptr<lem::ModelSource> source;
-};
+namespace lem::capi {
 
-namespace {
-
-thread_local std::string g_last_error;
-
-lem_status set_error(lem::Status status, const std::string& message) {
-  g_last_error = message;
-  return static_cast<lem_status>(status);
+std::string& last_error() {
+  thread_local std::string message;
+  return message;
 }
 
-template <class F>
-lem_status guarded(F&& body) noexcept {
-  g_last_error.clear();
-  try {
-    body();
-    return LEM_OK;
-  } catch (const lem::Error& e) {
-    return set_error(e.status(), e.what());
-  } catch (const std::bad_alloc&) {
-    return set_error(lem::Status::OutOfMemory, "out of memory");
-  } catch (const std::exception& e) {
-    return set_error(lem::Status::Internal, std::string("internal error: ") + e.what());
-  } catch (...) {
-    return set_error(lem::Status::Internal, "internal error: unknown exception");
+void copy_out(const std::string& text, char* buf, size_t capacity, size_t* n_bytes, const char* fn) {
+  if (!n_bytes) fail(Status::InvalidArg, "{}: n_bytes must not be NULL", fn);
+  *n_bytes = text.size();
+  if (text.size() > capacity)
+    fail(Status::BufferTooSmall, "{}: the text needs {} bytes, the buffer holds {}", fn, text.size(), capacity);
+  if (!text.empty()) {
+    if (!buf) fail(Status::InvalidArg, "{}: buf must not be NULL", fn);
+    std::memcpy(buf, text.data(), text.size());
   }
 }
 
-}  // namespace
+}  // namespace lem::capi
+
+using lem::capi::guarded;
 
 extern "C" {
 
 const char* lem_status_str(lem_status status) {
-  if (status < LEM_OK || status > LEM_ERR_INTERNAL) return "unknown status";
+  if (status < LEM_OK || status > LEM_ERR_BUFFER_TOO_SMALL) return "unknown status";
   return lem::status_name(static_cast<lem::Status>(status));
 }
 
-const char* lem_last_error(void) { return g_last_error.c_str(); }
+const char* lem_last_error(void) { return lem::capi::last_error().c_str(); }
 
 int32_t lem_version_number(void) { return LEM_VERSION_NUMBER; }
 const char* lem_version_string(void) { return LEM_VERSION_STRING; }
@@ -65,11 +49,9 @@ lem_status lem_model_load(const char* path, const lem_model_params* params, lem_
   if (out_model) *out_model = nullptr;
   return guarded([&] {
     if (!path || !out_model) lem::fail(lem::Status::InvalidArg, "lem_model_load: path and out_model must not be NULL");
-    if (params && params->struct_size < sizeof(uint32_t))
-      lem::fail(lem::Status::InvalidArg, "lem_model_load: params->struct_size is {}; fill params with lem_model_params_default()",
-                params->struct_size);
+    lem::capi::read_params(params, lem_model_params_default(), "lem_model_load");
     auto model = std::make_unique<lem_model>();
-    model->source = lem::ModelSource::open(path);
+    model->loaded = lem::LoadedModel::open(path);
     *out_model = model.release();
   });
 }
@@ -77,15 +59,23 @@ lem_status lem_model_load(const char* path, const lem_model_params* params, lem_
 void lem_model_free(lem_model* model) { delete model; }
 
 const char* lem_model_format(const lem_model* model) {
-  return model ? lem::model_format_name(model->source->format()) : "";
+  return model ? lem::model_format_name(model->loaded.net->source().format()) : "";
 }
 
 const char* lem_model_architecture(const lem_model* model) {
-  return model ? model->source->architecture().c_str() : "";
+  return model ? model->loaded.net->source().architecture().c_str() : "";
 }
 
 uint64_t lem_model_tensor_count(const lem_model* model) {
-  return model ? model->source->stored_tensors().size() : 0;
+  return model ? model->loaded.net->source().stored_tensors().size() : 0;
+}
+
+int32_t lem_model_n_vocab(const lem_model* model) {
+  return model ? static_cast<int32_t>(model->loaded.net->config().n_vocab) : 0;
+}
+
+int32_t lem_model_n_ctx_train(const lem_model* model) {
+  return model ? static_cast<int32_t>(model->loaded.net->config().n_ctx_train) : 0;
 }
 
 }  // extern "C"

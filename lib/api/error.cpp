@@ -13,6 +13,7 @@ const char* status_name(Status s) noexcept {
     case Status::ContextFull: return "context full";
     case Status::Cancelled: return "cancelled";
     case Status::Internal: return "internal error";
+    case Status::BufferTooSmall: return "buffer too small";
   }
   return "unknown status";
 }

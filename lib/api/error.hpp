@@ -24,6 +24,7 @@ enum class Status : int32_t {
   ContextFull = 6,
   Cancelled = 7,
   Internal = 8,
+  BufferTooSmall = 9,
 };
 
 const char* status_name(Status s) noexcept;

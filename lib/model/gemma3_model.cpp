@@ -93,7 +93,8 @@ void Gemma3Model::attention(int64_t layer, int64_t n, int64_t pos0, KvCache& cac
   const bool f16 = cache.type() == KvType::F16;
   const int64_t max_keys = pos0 + n;
   if (st.scores.size() < static_cast<size_t>(pool.size() * max_keys)) st.scores.resize(pool.size() * max_keys);
-  pool.run([&](int thread, int n_threads) {
+  const double work = static_cast<double>(n) * static_cast<double>(H) * static_cast<double>(max_keys) * dh * 2;
+  pool.run_sized(work, 1 << 19, [&](int thread, int n_threads) {
     float* scores = st.scores.data() + thread * max_keys;
     int64_t b, e;
     ThreadPool::split(n * H, 1, thread, n_threads, b, e);
@@ -198,7 +199,7 @@ void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, Forwa
     for (int64_t t = 0; t < n; ++t) rms_norm(x + t * D, L.ffn_norm.data(), st.h.data() + t * D, D, c.rms_eps);
     matmul(L.gate, st.h.data(), D, n, st.gate.data(), F, pool, st.mm, st.precision);     // gate: [n, F]
     matmul(L.up, st.h.data(), D, n, st.up.data(), F, pool, st.mm, st.precision);         // up: [n, F]
-    pool.run([&](int t, int nt) {
+    pool.run_sized(static_cast<double>(n * F) * 16, 1 << 19, [&](int t, int nt) {
       int64_t b, e;
       ThreadPool::split(n * F, 64, t, nt, b, e);
       if (e > b) geglu_inplace(st.gate.data() + b, st.up.data() + b, e - b);

@@ -12,6 +12,8 @@ namespace {
 constexpr int64_t kRowTile = 64;
 constexpr int64_t kTokTile = 64;
 constexpr int64_t kFallbackRowTile = 16;
+// Below this many multiply-adds a matmul runs on the calling thread alone (~20 µs of work).
+constexpr double kMinParallelMacs = 1 << 19;
 
 // Types without a kernel: dequantise kFallbackRowTile rows at a time into float and run the F32
 // kernel on them. Correct for every type lem::dequantize_row() knows, and for MLX affine weights.
@@ -22,7 +24,8 @@ void matmul_dequantised(const MatmulWeight& w, const float* x, size_t x_stride, 
     fail(Status::Unsupported, "no matmul kernel for weight type {}", ggml_traits(w.type).name);
   const size_t tile_floats = static_cast<size_t>(kFallbackRowTile * w.k);
   scratch.tiles.resize(tile_floats * static_cast<size_t>(pool.size()));
-  pool.run([&](int t, int n) {
+  const double macs = static_cast<double>(w.rows) * static_cast<double>(w.k) * static_cast<double>(n_tok);
+  pool.run_sized(macs, kMinParallelMacs, [&](int t, int n) {
     int64_t rb, re;
     ThreadPool::split(w.rows, kFallbackRowTile, t, n, rb, re);
     float* tile = scratch.tiles.data() + tile_floats * static_cast<size_t>(t);
@@ -61,13 +64,14 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
   if (scratch.act.size() < a_stride * static_cast<size_t>(n_tok)) scratch.act.resize(a_stride * static_cast<size_t>(n_tok));
   uint8_t* act = scratch.act.data();
 
-  pool.run([&](int t, int n) {
+  const double macs = static_cast<double>(w.rows) * static_cast<double>(w.k) * static_cast<double>(n_tok);
+  pool.run_sized(static_cast<double>(n_tok) * static_cast<double>(w.k) * 64, kMinParallelMacs, [&](int t, int n) {
     int64_t b, e;
     ThreadPool::split(n_tok, 1, t, n, b, e);
     for (int64_t i = b; i < e; ++i) quantize_activation_row(kernel.act, x + i * x_stride, act + i * a_stride, w.k);
   });
 
-  pool.run([&](int t, int n) {
+  pool.run_sized(macs, kMinParallelMacs, [&](int t, int n) {
     int64_t rb, re;
     ThreadPool::split(w.rows, 4, t, n, rb, re);
     if (n_tok == 1) {  // decode: one streaming pass over this thread's rows

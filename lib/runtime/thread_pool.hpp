@@ -38,6 +38,14 @@ class ThreadPool {
     dispatch(job);
   }
 
+  // As run(), but on the calling thread alone when `work` (any unit, e.g. multiply-adds) is
+  // below `min_parallel_work`: waking other threads costs more than tiny jobs take.
+  template <class F>
+  void run_sized(double work, double min_parallel_work, F&& fn) {
+    if (work < min_parallel_work) fn(0, 1);
+    else run(std::forward<F>(fn));
+  }
+
   // Splits [0, n) into n_threads contiguous ranges, rounded to multiples of `grain`.
   static void split(int64_t n, int64_t grain, int thread, int n_threads, int64_t& begin, int64_t& end);
 

@@ -143,7 +143,8 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
   }
 
   // 3. The first symbol always survives (merges fold the right symbol into the left one).
-  for (int32_t i = 0; i >= 0; i = symbols[static_cast<size_t>(i)].next) out.push_back(symbols[static_cast<size_t>(i)].id);
+  for (int32_t i = 0; i >= 0; i = symbols[static_cast<size_t>(i)].next)
+    out.push_back(symbols[static_cast<size_t>(i)].id);
 }
 
 }  // namespace lem

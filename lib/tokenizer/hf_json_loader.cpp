@@ -11,6 +11,7 @@
 
 #include "api/error.hpp"
 #include "io/mapped_file.hpp"
+#include "tokenizer/utf8.hpp"
 
 namespace lem {
 
@@ -19,6 +20,9 @@ namespace {
 using nlohmann::json;
 
 constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581 '▁'
+
+// Quotes text from the file in an error message: bounded length, control bytes escaped.
+std::string q(std::string_view text) { return utf8::printable(text); }
 
 // ---- streaming reader for tokenizer.json ------------------------------------------------------
 //
@@ -71,7 +75,7 @@ class TokenizerJsonReader final : public nlohmann::json_sax<json> {
         const size_t space = v.find(' ');
         if (space == std::string::npos || v.find(' ', space + 1) != std::string::npos)
           fail(Status::BadFormat, "{}: model.merges[{}] is \"{}\", expected \"left right\" with exactly one space",
-               source_, merges.size(), v);
+               source_, merges.size(), q(v));
         merges.emplace_back(v.substr(0, space), v.substr(space + 1));
       }
       return true;
@@ -89,8 +93,10 @@ class TokenizerJsonReader final : public nlohmann::json_sax<json> {
   }
 
   bool start_object(std::size_t) override {
-    if (mode_ == Mode::Vocab) fail(Status::BadFormat, "{}: model.vocab['{}'] must be an integer id", source_, vocab_key_);
-    if (mode_ == Mode::Merges) fail(Status::BadFormat, "{}: model.merges[{}] must be [left, right]", source_, merges.size());
+    if (mode_ == Mode::Vocab)
+      fail(Status::BadFormat, "{}: model.vocab['{}'] must be an integer id", source_, q(vocab_key_));
+    if (mode_ == Mode::Merges)
+      fail(Status::BadFormat, "{}: model.merges[{}] must be [left, right]", source_, merges.size());
     if (at_model_field("vocab")) {
       insert(json::object());
       mode_ = Mode::Vocab;
@@ -111,7 +117,8 @@ class TokenizerJsonReader final : public nlohmann::json_sax<json> {
   }
 
   bool start_array(std::size_t) override {
-    if (mode_ == Mode::Vocab) fail(Status::BadFormat, "{}: model.vocab['{}'] must be an integer id", source_, vocab_key_);
+    if (mode_ == Mode::Vocab)
+      fail(Status::BadFormat, "{}: model.vocab['{}'] must be an integer id", source_, q(vocab_key_));
     if (mode_ == Mode::Merges) {
       if (merge_depth_ != 0)
         fail(Status::BadFormat, "{}: model.merges[{}] must be [left, right] with two strings", source_, merges.size());
@@ -165,7 +172,7 @@ class TokenizerJsonReader final : public nlohmann::json_sax<json> {
 
   bool scalar(json v, const char* what) {
     if (mode_ == Mode::Vocab)
-      fail(Status::BadFormat, "{}: model.vocab['{}'] is {}, expected an integer id", source_, vocab_key_, what);
+      fail(Status::BadFormat, "{}: model.vocab['{}'] is {}, expected an integer id", source_, q(vocab_key_), what);
     if (mode_ == Mode::Merges)
       fail(Status::BadFormat, "{}: model.merges[{}] contains {}, expected strings", source_, merges.size(), what);
     insert(std::move(v));
@@ -296,13 +303,13 @@ std::vector<AddedToken> read_added_tokens(const std::string& source, const json&
     for (const char* option : {"lstrip", "rstrip", "single_word"}) {
       if (f.boolean(option, false))
         fail(Status::Unsupported, "{}: added_tokens[{}] ('{}') sets {}=true, which this tokenizer does not implement",
-             source, i, t.content, option);
+             source, i, q(t.content), option);
     }
     if (f.boolean("normalized", !t.special))
       fail(Status::Unsupported,
            "{}: added_tokens[{}] ('{}') is matched on normalised text (normalized=true), which this tokenizer does "
            "not implement",
-           source, i, t.content);
+           source, i, q(t.content));
     tokens.push_back(std::move(t));
   }
   return tokens;
@@ -356,7 +363,7 @@ BpeSettings read_model_settings(const std::string& source, const json& root) {
   const Fields model(source, Fields(source, root, "").require("model"), "model");
   const auto type = model.optional_string("type");
   if (type && *type != "BPE")
-    fail(Status::Unsupported, "{}: model.type is '{}'; only BPE tokenizers are supported", source, *type);
+    fail(Status::Unsupported, "{}: model.type is '{}'; only BPE tokenizers are supported", source, q(*type));
   if (const json* d = model.find("dropout"); d && !d->is_null()) {
     if (!d->is_number()) fail(Status::BadFormat, "{}: model.dropout must be a number or null", source);
     if (d->get<double>() > 0) fail(Status::Unsupported, "{}: BPE dropout is not supported", source);
@@ -364,7 +371,7 @@ BpeSettings read_model_settings(const std::string& source, const json& root) {
   for (const char* affix : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     const auto value = model.optional_string(affix);
     if (value && !value->empty())
-      fail(Status::Unsupported, "{}: model.{} '{}' is not supported", source, affix, *value);
+      fail(Status::Unsupported, "{}: model.{} '{}' is not supported", source, affix, q(*value));
   }
   BpeSettings s;
   s.options.byte_fallback = model.boolean("byte_fallback", false);
@@ -418,7 +425,7 @@ std::string chat_template_field(const std::string& source, const json& config) {
 
 int32_t lookup_token(const TokenizerData& d, const std::string& source, const char* field, const std::string& text) {
   const int32_t id = d.vocab.find(text);
-  if (id < 0) fail(Status::BadFormat, "{}: {} '{}' is not a token of the vocabulary", source, field, text);
+  if (id < 0) fail(Status::BadFormat, "{}: {} '{}' is not a token of the vocabulary", source, field, q(text));
   return id;
 }
 
@@ -464,11 +471,11 @@ void build_vocab(TokenizerData& d, const std::string& source, TokenizerJsonReade
   std::vector<const std::string*> by_id(n_model, nullptr);
   for (const auto& [piece, id] : reader.vocab) {
     if (id < 0 || static_cast<size_t>(id) >= n_model)
-      fail(Status::BadFormat, "{}: model.vocab['{}'] = {} is out of range (the vocab has {} entries, ids 0..{})", source,
-           piece, id, n_model, n_model - 1);
+      fail(Status::BadFormat, "{}: model.vocab['{}'] = {} is out of range (the vocab has {} entries, ids 0..{})",
+           source, q(piece), id, n_model, n_model - 1);
     if (by_id[static_cast<size_t>(id)])
       fail(Status::BadFormat, "{}: model.vocab gives id {} to both '{}' and '{}'", source, id,
-           *by_id[static_cast<size_t>(id)], piece);
+           q(*by_id[static_cast<size_t>(id)]), q(piece));
     by_id[static_cast<size_t>(id)] = &piece;
   }
   std::vector<const AddedToken*> added_by_id(n_model + added.size(), nullptr);
@@ -476,14 +483,14 @@ void build_vocab(TokenizerData& d, const std::string& source, TokenizerJsonReade
   for (const AddedToken& t : added) {
     if (t.id < 0 || static_cast<size_t>(t.id) >= n_model + added.size())
       fail(Status::BadFormat, "{}: added token '{}' has id {}, out of range (the vocab has {} entries)", source,
-           t.content, t.id, n_model);
+           q(t.content), t.id, n_model);
     const auto id = static_cast<size_t>(t.id);
     if (added_by_id[id])
-      fail(Status::BadFormat, "{}: two added tokens have id {} ('{}' and '{}')", source, id, added_by_id[id]->content,
-           t.content);
+      fail(Status::BadFormat, "{}: two added tokens have id {} ('{}' and '{}')", source, id,
+           q(added_by_id[id]->content), q(t.content));
     if (id < n_model && *by_id[id] != t.content)
-      fail(Status::BadFormat, "{}: added token {} is '{}' but model.vocab has '{}' at that id", source, id, t.content,
-           *by_id[id]);
+      fail(Status::BadFormat, "{}: added token {} is '{}' but model.vocab has '{}' at that id", source, id,
+           q(t.content), q(*by_id[id]));
     added_by_id[id] = &t;
     n_total = std::max(n_total, id + 1);
   }
@@ -529,12 +536,12 @@ std::vector<BpeMerge> resolve_merges(const TokenizerData& d, const std::string& 
     const int32_t r = d.vocab.find(right);
     if (l < 0 || l >= n_model || r < 0 || r >= n_model)
       fail(Status::BadFormat, "{}: model.merges[{}] ('{}', '{}') names '{}', which is not in model.vocab", source, rank,
-           left, right, l < 0 || l >= n_model ? left : right);
+           q(left), q(right), q(l < 0 || l >= n_model ? left : right));
     joined.assign(left).append(right);
     const int32_t result = d.vocab.find(joined);
     if (result < 0 || result >= n_model)
       fail(Status::BadFormat, "{}: model.merges[{}] ('{}', '{}') makes '{}', which is not in model.vocab", source, rank,
-           left, right, joined);
+           q(left), q(right), q(joined));
     out.push_back(BpeMerge{l, r, result});
   }
   return out;
@@ -554,7 +561,8 @@ std::shared_ptr<TokenizerData> load_hf_tokenizer(const std::string& tokenizer_js
   }
   if (!reader.root.is_object()) fail(Status::BadFormat, "{}: expected a JSON object at the top level", source);
   const BpeSettings settings = read_model_settings(source, reader.root);
-  if (!reader.saw_vocab) fail(Status::BadFormat, "{}: model.vocab is missing (expected an object of piece: id)", source);
+  if (!reader.saw_vocab)
+    fail(Status::BadFormat, "{}: model.vocab is missing (expected an object of piece: id)", source);
   if (!reader.saw_merges) fail(Status::BadFormat, "{}: model.merges is missing (expected an array)", source);
 
   auto d = std::make_shared<TokenizerData>(source);
@@ -564,8 +572,8 @@ std::shared_ptr<TokenizerData> load_hf_tokenizer(const std::string& tokenizer_js
   check_decoder(source, reader.root);
   const std::vector<AddedToken> added = read_added_tokens(source, reader.root);
 
+  build_vocab(*d, source, reader, added);  // checks the vocab size, among others
   const auto n_model = static_cast<int32_t>(reader.vocab.size());
-  build_vocab(*d, source, reader, added);
   reader.vocab = {};  // free the strings early: the vocab now has its own copy
 
   BpeOptions options = settings.options;

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 
 #include "api/error.hpp"
 #include "io/gguf_file.hpp"
 #include "tokenizer/gguf_vocab_loader.hpp"
 #include "tokenizer/hf_json_loader.hpp"
+#include "tokenizer/special_split.hpp"
 #include "tokenizer/tokenizer_data.hpp"
 
 namespace lem {
@@ -15,97 +15,6 @@ namespace lem {
 namespace {
 
 constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581 '▁'
-
-// A piece of the input: either a token cut out whole, or text for the subword model.
-struct Fragment {
-  int32_t token = -1;  // >= 0: this token; -1: text[offset, offset + length)
-  size_t offset = 0;
-  size_t length = 0;
-};
-
-bool splits_here(const TokenizerData& d, int32_t id, bool parse_special) {
-  const SplitRule rule = d.split_rules[static_cast<size_t>(id)];
-  return rule == SplitRule::Always || (rule == SplitRule::WhenParsingSpecial && parse_special);
-}
-
-void push_text(std::vector<Fragment>& out, size_t begin, size_t end) {
-  if (end > begin) out.push_back(Fragment{-1, begin, end - begin});
-}
-
-// HF tokenizers (AddedVocabulary, an Aho-Corasick LeftmostLongest automaton): scanning left to
-// right, at the first position where some token text starts take the longest one there.
-std::vector<Fragment> split_leftmost_longest(const TokenizerData& d, std::string_view text, bool parse_special) {
-  std::vector<Fragment> out;
-  size_t segment_start = 0;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t best_length = 0;
-    int32_t best_id = -1;
-    d.split_trie.for_each_match(text, pos, [&](size_t length, int32_t id) {
-      if (splits_here(d, id, parse_special)) {
-        best_length = length;
-        best_id = id;
-      }
-    });
-    if (best_id < 0) {
-      ++pos;
-      continue;
-    }
-    push_text(out, segment_start, pos);
-    out.push_back(Fragment{best_id, pos, best_length});
-    pos += best_length;
-    segment_start = pos;
-  }
-  push_text(out, segment_start, text.size());
-  return out;
-}
-
-// llama.cpp (tokenizer_st_partition): for each special token, longest text first, cut out every
-// occurrence found left to right inside the text that earlier tokens left uncut. Computed here
-// from all occurrences at once: an occurrence is taken when no byte of it was taken before, in
-// the order (length descending, id, position). Equal-length texts have no defined order in
-// llama.cpp (unstable sort); none of them overlap in Gemma 3, so the order cannot matter there.
-std::vector<Fragment> split_longest_first(const TokenizerData& d, std::string_view text, bool parse_special) {
-  struct Occurrence {
-    size_t pos;
-    size_t length;
-    int32_t id;
-  };
-  std::vector<Occurrence> found;
-  for (size_t pos = 0; pos < text.size(); ++pos) {
-    d.split_trie.for_each_match(text, pos, [&](size_t length, int32_t id) {
-      if (splits_here(d, id, parse_special)) found.push_back(Occurrence{pos, length, id});
-    });
-  }
-  std::vector<Fragment> out;
-  if (found.empty()) {
-    push_text(out, 0, text.size());
-    return out;
-  }
-  std::sort(found.begin(), found.end(), [](const Occurrence& a, const Occurrence& b) {
-    if (a.length != b.length) return a.length > b.length;
-    if (a.id != b.id) return a.id < b.id;
-    return a.pos < b.pos;
-  });
-  std::vector<uint8_t> taken(text.size(), 0);
-  std::vector<Occurrence> accepted;
-  for (const Occurrence& o : found) {
-    if (std::any_of(taken.begin() + static_cast<std::ptrdiff_t>(o.pos),
-                    taken.begin() + static_cast<std::ptrdiff_t>(o.pos + o.length), [](uint8_t t) { return t != 0; }))
-      continue;
-    std::fill(taken.begin() + static_cast<std::ptrdiff_t>(o.pos),
-              taken.begin() + static_cast<std::ptrdiff_t>(o.pos + o.length), 1);
-    accepted.push_back(o);
-  }
-  std::sort(accepted.begin(), accepted.end(), [](const Occurrence& a, const Occurrence& b) { return a.pos < b.pos; });
-  size_t cursor = 0;
-  for (const Occurrence& o : accepted) {
-    push_text(out, cursor, o.pos);
-    out.push_back(Fragment{o.id, o.pos, o.length});
-    cursor = o.pos + o.length;
-  }
-  push_text(out, cursor, text.size());
-  return out;
-}
 
 void append_escaped(std::string& out, std::string_view text) {
   for (char c : text) {
@@ -158,7 +67,8 @@ Tokenizer Tokenizer::from_path(const std::string& file_or_dir) {
     if (!is_file(json)) fail(Status::Io, "{}: no tokenizer.json in this folder", file_or_dir);
     const std::string config = (dir / "tokenizer_config.json").string();
     const std::string generation = (dir / "generation_config.json").string();
-    return from_hf_json(json, is_file(config) ? config : std::string(), is_file(generation) ? generation : std::string());
+    return from_hf_json(json, is_file(config) ? config : std::string(),
+                        is_file(generation) ? generation : std::string());
   }
   if (!is_file(file_or_dir)) fail(Status::Io, "{}: no such file or folder", file_or_dir);
   if (io::GgufFile::has_magic(file_or_dir)) {
@@ -213,7 +123,8 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool add_bos, bool
   std::vector<int32_t> out;
   out.reserve(text.size() / 3 + 2);
   if (add_bos) {
-    if (data_->bos_id < 0) fail(Status::InvalidArg, "{}: cannot add BOS: the vocabulary has no BOS token", data_->vocab.source());
+    if (data_->bos_id < 0)
+      fail(Status::InvalidArg, "{}: cannot add BOS: the vocabulary has no BOS token", data_->vocab.source());
     out.push_back(data_->bos_id);
   }
   encode_into(text, parse_special, out);
@@ -293,8 +204,12 @@ std::string Tokenizer::apply_chat_template(std::span<const ChatMessage> messages
 
 std::vector<int32_t> Tokenizer::encode_chat(std::span<const ChatMessage> messages, bool add_generation_prompt,
                                             bool parse_special_in_messages, ChatImages images) const {
-  if (parse_special_in_messages) return encode(apply_chat_template(messages, add_generation_prompt, images), false, true);
+  if (parse_special_in_messages)
+    return encode(apply_chat_template(messages, add_generation_prompt, images), false, true);
   const std::string_view bos = data_->bos_id >= 0 ? data_->vocab.piece(data_->bos_id) : std::string_view();
+  // Segment by segment: markup with special parsing, message text without. Every segment
+  // boundary is next to a turn marker or newline token, so ordinary text gives the same ids as
+  // encoding the whole prompt.
   std::vector<int32_t> out;
   for (const ChatSegment& s : render_gemma3_chat_segments(messages, add_generation_prompt, bos, images))
     encode_into(s.text, !s.from_message, out);

@@ -277,8 +277,9 @@ constexpr int64_t kRowLengths[] = {256, 2560, 6912, 10240};
 
 TEST_CASE("SIMD super-block kernels equal the scalar reference on random blocks and shapes", "[kernels]") {
   // The integer sums are exact at every level; only the float accumulation order over super-blocks
-  // and SIMD lanes differs, a few float32 roundings relative to the sum of |w a|.
-  const double tolerance = 1e-6;
+  // and SIMD lanes differs: a few float32 roundings (eps 6e-8) relative to the sum of |w a|
+  // (observed up to ~3e-8).
+  const double tolerance = 2e-7;
   std::mt19937_64 rng(0x5EED4B51);
   std::uniform_int_distribution<int> rows(1, 37), toks(1, 9), len(0, 3);
   for (const KernelSet& ks : all_kernels()) {
@@ -305,25 +306,26 @@ TEST_CASE("SIMD super-block kernels equal the scalar reference on random blocks 
   }
 }
 
-// Decode-sized and prefill-sized calls on a real shape (Gemma3-1B attn_output: K = 1024), where the
-// kernels switch between their single-token and multi-token paths.
+// Decode-sized and prefill-sized calls (the kernels switch between a per-row path and a path
+// that repacks 16 rows for many tokens), with row counts that leave partial 16-row groups.
 TEST_CASE("SIMD super-block kernels equal scalar on decode and prefill batch sizes", "[kernels]") {
   std::mt19937_64 rng(0x5EED4B52);
+  std::uniform_int_distribution<int> rows(1, 37), len(0, 3);
   for (const KernelSet& ks : all_kernels()) {
     if (!direct_kernel(ks, Isa::Avx2) && !direct_kernel(ks, Isa::Avx512)) continue;
     INFO("type " << ks.name);
-    for (int64_t n_tok : {1, 2, 16, 33}) {
-      const Problem p(ks.type, 1024, 19, n_tok, rng);
+    for (int64_t n_tok : {1, 2, 8, 15, 16, 17, 33, 40}) {
+      const Problem p(ks.type, kRowLengths[len(rng)], rows(rng), n_tok, rng);
       const auto ref = p.run(ks.scalar);
       for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
         const GemmFn fn = direct_kernel(ks, isa);
         if (!fn) continue;
-        INFO("isa " << lem::isa_name(isa) << " tokens " << n_tok);
+        INFO("isa " << lem::isa_name(isa) << " k " << p.k << " rows " << p.n_rows << " tokens " << n_tok);
         const auto y = p.run(fn);
         for (int64_t t = 0; t < p.n_tok; ++t)
           for (int64_t r = 0; r < p.n_rows; ++r)
             CHECK(std::fabs(static_cast<double>(p.at(y, r, t)) - p.at(ref, r, t)) <=
-                  1e-6 * p.abs_sum[static_cast<size_t>(t * p.n_rows + r)]);
+                  2e-7 * p.abs_sum[static_cast<size_t>(t * p.n_rows + r)]);
       }
     }
   }

@@ -45,6 +45,13 @@ std::string from_hex(const std::string& hex) {
   return out;
 }
 
+// Time limits are checked only in optimised builds (Debug and sanitizer builds are 10x slower).
+#ifdef NDEBUG
+constexpr bool kOptimizedBuild = true;
+#else
+constexpr bool kOptimizedBuild = false;
+#endif
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -57,7 +64,7 @@ TEST_CASE("tokenizer.json loads fast with Gemma 3's special tokens", "[tokenizer
                                               data_path("tokenizer/tokenizer_config.json"));
   const double load_s = seconds_since(start);
   INFO("tokenizer.json load took " << load_s << " s");
-  CHECK(load_s < 3.0);  // ~0.3 s in Release; generous for loaded CI machines
+  if (kOptimizedBuild) CHECK(load_s < 3.0);  // ~0.4 s in Release; generous for loaded machines
 
   CHECK(t.kind() == lem::TokenizerKind::HfBpe);
   CHECK(t.n_vocab() == 262145);
@@ -95,7 +102,7 @@ TEST_CASE("GGUF vocab loads with llama.cpp's token types", "[tokenizer]") {
   const Tokenizer t = Tokenizer::from_path(data_path("tokenizer/gemma3-vocab.gguf"));
   const double load_s = seconds_since(start);
   INFO("GGUF vocab load took " << load_s << " s");
-  CHECK(load_s < 3.0);
+  if (kOptimizedBuild) CHECK(load_s < 3.0);  // ~0.04 s in Release
 
   CHECK(t.kind() == lem::TokenizerKind::Spm);
   CHECK(t.n_vocab() == 262144);
@@ -285,7 +292,7 @@ TEST_CASE("long inputs tokenise in linear-ish time and round-trip", "[tokenizer]
       const double s = seconds_since(start);
       INFO((t->kind() == lem::TokenizerKind::HfBpe ? "tokenizer.json" : "GGUF") << ", " << text.size()
                                                                               << " bytes took " << s << " s");
-      CHECK(s < 2.0);
+      if (kOptimizedBuild) CHECK(s < 2.0);  // each well under 0.1 s in Release
       CHECK(t->decode(ids, false) == text);
     }
     // Space runs coalesce into 31-space tokens (167) plus one remainder run.

@@ -1,13 +1,19 @@
 // AVX2 (+FMA, F16C) GEMM for Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS against Q8_K activations.
 //
-// Same scheme as the AVX-512 kernels (kernels/arch/avx512/gemm_kquants_avx512.cpp) on 256-bit
-// vectors: a super-block is unpacked once into eight ymm of unsigned codes in natural element order
-// (element 32j + i in byte i of vector j) plus per-vector int16 scales; per token,
-//   vpmaddubsw (u8 code x s8 activation -> int16 pair sums, never saturating: codes < 64)
-//   vpmaddwd   (x int16 scale -> int32)
-// and one vpmaddwd of per-16 weights with the Q8_K bsums for the min / code-offset term:
-//   acc += d_a * (d * isum + dbsum * bsum_term)
-// IQ4_XS: vpmaddubsw takes |value| and vpsignb moves the value's sign onto the activation.
+// AVX2 has no vpdpbusd (AVX-VNNI is not part of this level), so the integer dot products are
+// vpmaddubsw + vpmaddwd. A super-block is unpacked once into eight ymm of unsigned codes in
+// natural element order (element 32j + i in byte i of vector j) plus, per vector, the int16
+// sub-block scale of every element pair; then, per token,
+//   vpmaddubsw (u8 code x s8 activation -> int16 pair sums; never saturates: codes < 64 and
+//               |activation| <= 127)
+//   vpmaddwd   (x int16 scale -> int32 lanes, summed over the block)
+// and one vpmaddwd of per-16 weights with the Q8_K bsums gives the rest: the minimum of
+// Q2_K/Q4_K/Q5_K (weighted by -dmin) or the code offset of Q3_K (codes stored +4) and Q6_K (+32),
+// which keeps their codes unsigned:
+//   acc += d_a * (d * isum + dbsum * bsum_term)           (float32, 8 lanes, reduced at the end)
+// IQ4_XS's values are signed: vpmaddubsw takes |value| and vpsignb moves the value's sign onto
+// the activation. One row is dotted with a tile of up to kTileTokens tokens, so each block is
+// unpacked once per tile; rows are taken in chunks that stay in L2 while the tiles pass.
 #include <immintrin.h>
 
 #include <cstddef>
@@ -79,18 +85,17 @@ LEM_INLINE void spread_scales(__m256i s16, __m256i (&out)[8]) {
                                  _mm256_load_si256(reinterpret_cast<const __m256i*>(kScaleShuffle<Span>.ctrl[j])));
 }
 
-// Q4_K/Q5_K: 8 scales and 8 mins of 6 bits packed in 12 bytes (ggml's get_scale_min_k4) as
-// bytes 0..7 = scales, 8..15 = mins. Scales/mins 0..3 are the low 6 bits of bytes 0..3 / 4..7;
-// 4..7 take their low 4 bits from the nibbles of bytes 8..11 and the top 2 from bytes 0..3 / 4..7.
+// Q4_K/Q5_K: 8 scales and 8 mins of 6 bits packed in 12 bytes (ggml's get_scale_min_k4), as
+// bytes 0..7 = scales, 8..15 = mins. With u0, u1, u2 the three 32-bit words: scales 0..3 =
+// u0 & 63, mins 0..3 = u1 & 63 (per byte); scales 4..7 = low nibbles of u2 | top 2 bits of u0 << 4,
+// mins 4..7 = high nibbles of u2 | top 2 bits of u1 << 4. (Reads 16 bytes: the block goes on.)
 LEM_INLINE __m128i k4_scales_mins(const uint8_t* p) {
-  uint32_t s[3];
-  std::memcpy(s, p, sizeof s);
-  const uint32_t sc_lo = s[0] & 0x3F3F3F3Fu;
-  const uint32_t sc_hi = (s[2] & 0x0F0F0F0Fu) | (((s[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t mn_lo = s[1] & 0x3F3F3F3Fu;
-  const uint32_t mn_hi = ((s[2] >> 4) & 0x0F0F0F0Fu) | (((s[1] >> 6) & 0x03030303u) << 4);
-  return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi),
-                       static_cast<int>(sc_lo));
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i low = _mm_and_si128(_mm_srlv_epi32(_mm_shuffle_epi32(x, _MM_SHUFFLE(2, 1, 2, 0)), _mm_setr_epi32(0, 0, 0, 4)),
+                                    _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+  const __m128i top = _mm_and_si128(_mm_srli_epi32(_mm_shuffle_epi32(x, _MM_SHUFFLE(1, 1, 0, 0)), 2),
+                                    _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+  return _mm_or_si128(low, top);
 }
 
 LEM_INLINE void k4_scales(const uint8_t* p, float d, float dmin, Unpacked& u) {
@@ -270,14 +275,21 @@ struct IQ4XS {
         u.magnitude[2 * p + x] = _mm256_abs_epi8(u.value[2 * p + x]);
       }
     }
-    // 6-bit scales, stored +32: low 4 bits in the nibbles of scales_l, top 2 in crumbs of scales_h.
+    // 6-bit scales, stored +32: low 4 bits in nibble ib % 2 of scales_l[ib / 2], top 2 in crumb ib
+    // of scales_h; computed for ib = 0..7 in int32 lanes, then narrowed to int16.
+    uint32_t sl;
     uint16_t sh;
-    std::memcpy(&sh, b + offsetof(Block, scales_h), 2);
-    const uint8_t* sl = b + offsetof(Block, scales_l);
-    alignas(32) int16_t ls[16] = {};
-    for (int ib = 0; ib < 8; ++ib)
-      ls[ib] = static_cast<int16_t>((((sl[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((sh >> (2 * ib)) & 3) << 4)) - 32);
-    spread_scales<32>(_mm256_load_si256(reinterpret_cast<const __m256i*>(ls)), u.scales);
+    std::memcpy(&sl, b + offsetof(Block, scales_l), sizeof sl);
+    std::memcpy(&sh, b + offsetof(Block, scales_h), sizeof sh);
+    const __m256i low = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(sl)),
+                                                           _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                                         _mm256_set1_epi32(0x0F));
+    const __m256i high = _mm256_and_si256(
+        _mm256_srlv_epi32(_mm256_set1_epi32(sh), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)), _mm256_set1_epi32(3));
+    const __m256i ls = _mm256_sub_epi32(_mm256_or_si256(low, _mm256_slli_epi32(high, 4)), _mm256_set1_epi32(32));
+    // vpackssdw packs per 128-bit lane: [ls0..3 ls0..3 | ls4..7 ls4..7]; qwords 0 and 2 in order.
+    const __m256i ls16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(ls, ls), _MM_SHUFFLE(3, 1, 2, 0));
+    spread_scales<32>(ls16, u.scales);
     u.d = _mm256_set1_ps(load_f16(b + offsetof(Block, d)));
   }
 

@@ -1,357 +1,411 @@
 // AVX-512 (F, BW, VL, DQ, VNNI) GEMM for Q2_K, Q3_K, Q4_K, Q5_K, Q6_K and IQ4_XS against Q8_K.
 //
-// Scheme (all six types): a weight super-block is unpacked once into four zmm of unsigned 8-bit
-// codes in natural element order (element 64j + i in byte i of vector j) plus, per vector, the
-// int16 sub-block scale of every element pair. Then, for each of up to kTileTokens tokens,
-//   vpmaddubsw  (u8 code x s8 activation, adjacent pairs summed to int16; never saturates here:
-//               codes are < 64, |activation| <= 127)
-//   vpdpwssd    (int16 pair sums x int16 scales, summed into int32 lanes)
-// gives the scaled integer dot product, and one vpmaddwd of per-16 int16 weights with the Q8_K
-// bsums gives the remaining term: the minimum of Q2_K/Q4_K/Q5_K (weighted by -dmin) or the code
-// offset of Q3_K (-4) and Q6_K (-32), which lets their codes stay unsigned. Per block and token:
-//   acc += d_a * (d * isum + dbsum * bsum_term)        (float32, 16 lanes, reduced at the end)
-// IQ4_XS's codes are signed lookup values: their sign moves to the activation (masked negate) and
-// vpmaddubsw takes their magnitude.
-//
-// Tiling: one weight row at a time is dotted with a tile of up to kTileTokens tokens, so each
-// super-block is unpacked once per tile; rows are taken in chunks that stay in L2 while every
-// token tile passes over them. Decode (one token) streams each row once.
-// GCC 12's AVX-512 headers make the "undefined" pass-through operand of many intrinsics from a
-// self-initialised variable, which -Wuninitialized then reports at every inlined use (GCC PR
-// 105593, fixed in GCC 13). The state at the header's lines is what counts, so this precedes it.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-#include <immintrin.h>
-
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
+// The integer work is vpdpbusd: unsigned weight codes x signed Q8_K activations, 4 products summed
+// into each int32 lane. The block decoders (kquant_blocks_avx512.hpp) reduce every type to
+// unsigned codes c with, per sub-block, a float scale d and either a min m (w = d*c - m) or a code
+// offset o shared by the type (w = d*(c - o)). With I = sum of c*a over a sub-block (int32) and
+// A = sum of a over it (from the Q8_K bsums), a sub-block contributes
+//   d_a * (d*I - m*A)   or   d * d_a * (I - o*A).
+// Two paths:
+// * direct (decode and small batches): one row at a time, four vpdpbusd per super-block and
+//   token on the codes in the type's lane layout, where every int32 lane sees a single
+//   sub-block, so the scales are applied once per super-block as 16 float lanes; the activations
+//   are rearranged into the same layout once per call (prepare_lane_activations). Rows are
+//   dotted with tiles of up to kTileTokens tokens so each block is decoded once per tile.
+// * repacked (prefill, at least kRepackMinTokens tokens): 16 rows are decoded and interleaved so
+//   that one 512-bit register holds 4 consecutive codes of each of the 16 rows; one vpdpbusd with
+//   4 broadcast activation bytes then advances 16 rows, and the per-sub-block scales are 16-row
+//   float vectors. No horizontal sums, about half the instructions per product of the direct
+//   path; the repacking is paid once per call and shared by all tokens.
+#include "kernels/arch/avx512/kquant_blocks_avx512.hpp"
 
 #include "kernels/arch/kquant_kernels.hpp"
-#include "kernels/quant/formats.hpp"
-#include "kernels/quant/iq_grids.hpp"
+#include "kernels/arch/scratch.hpp"
 
 namespace lem {
 namespace {
 
-// Everything below the GEMM entry points must inline into the tile loop: an out-of-line call
-// would spill the unpacked block to memory (and GCC inserts vzeroupper at every call).
 #define LEM_INLINE [[gnu::always_inline]] inline
 
-constexpr int kTileTokens = 8;
-constexpr size_t kRowChunkBytes = 256 * 1024;  // weights kept in L2 while token tiles pass
+constexpr int64_t kRowChunkBytes = 256 * 1024;  // weights kept in L2 while token tiles pass
+constexpr int64_t kActSliceBytes = 32 * 1024;   // prepared activations kept in L1 while rows pass
+constexpr int kTileTokens = 8;                  // direct path
+constexpr int kGroupRows = 16;                  // repacked path: rows per register
+constexpr int kGroupTokens = 16;                // repacked path: tokens per tile
+constexpr int64_t kRepackMinTokens = 16;  // below, repacking costs more than it saves
+constexpr int64_t kActL2Bytes = 512 * 1024;     // repacked path: activations kept in L2
 
 constexpr size_t kActQs = offsetof(BlockQ8_K, qs);
-constexpr size_t kActBsums = offsetof(BlockQ8_K, bsums);
 
-// One unpacked weight super-block.
-struct Unpacked {
-  __m512i q[4];        // unsigned codes, element 64j + i in byte i of q[j]
-  __m512i scales[4];   // int16 scale of the sub-block holding each element pair of q[j]
-  __m256i bsum_w;      // int16 weight of each of the 16 activation bsums
-  __m512 d;            // factor of the scaled integer dot
-  __m512 dbsum;        // factor of the bsums term
+LEM_INLINE float load_act_d(const uint8_t* blk) {
+  float d;
+  std::memcpy(&d, blk + offsetof(BlockQ8_K, d), sizeof d);
+  return d;
+}
+
+// Horizontal sum (GCC 12's _mm512_reduce_add_ps trips -Wuninitialized, see the decoders' header).
+LEM_INLINE float reduce_add(__m512 v) {
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(1, 0, 3, 2)));
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1)));
+  __m128 s = _mm512_castps512_ps128(v);
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+// ==================================== direct path ================================================
+
+// Per-lane index of the sub-block that int32 lane l of accumulator `acc` sees.
+template <const Layout& L>
+struct LaneSubBlocks {
+  alignas(64) int32_t index[2][16] = {};
+  constexpr LaneSubBlocks() {
+    for (int acc = 0; acc < L.accumulators; ++acc)
+      for (int lane = 0; lane < 16; ++lane) index[acc][lane] = L.element[2 * acc][lane / 2] / L.span;
+  }
 };
 
-// --- helpers ---------------------------------------------------------------------------------------
-
-LEM_INLINE __m512i load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
-LEM_INLINE __m256i load256(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-LEM_INLINE __m128i load128(const uint8_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
-
-LEM_INLINE float load_f16(const uint8_t* p) {
-  uint16_t h;
-  std::memcpy(&h, p, 2);
-  return _cvtsh_ss(h);
-}
-
-// [v, v >> shift] as one zmm (16-bit shifts: callers mask bits that stay inside each byte).
-LEM_INLINE __m512i with_shifted_copy(__m256i v, int shift) {
-  return _mm512_inserti64x4(_mm512_castsi256_si512(v), _mm256_srli_epi16(v, shift), 1);
-}
-
-// vpermw indices that spread one int16 scale per `Span` elements (16 or 32) over the element pairs
-// of vector j: pair i covers elements 64j + 2i and 64j + 2i + 1.
-template <int Span>
-struct ScaleIndex {
-  alignas(64) int16_t v[4][32] = {};
-  constexpr ScaleIndex() {
+// Gather offsets (bytes into Q8_K qs) of each activation vector.
+template <const Layout& L>
+struct GatherOffsets {
+  alignas(64) int64_t offset[4][8] = {};
+  constexpr GatherOffsets() {
     for (int j = 0; j < 4; ++j)
-      for (int i = 0; i < 32; ++i) v[j][i] = static_cast<int16_t>((64 * j + 2 * i) / Span);
-  }
-};
-template <int Span>
-constexpr ScaleIndex<Span> kScaleIndex{};
-
-// s16 holds the block's int16 scales in its low lanes (16 of them for Span 16, 8 for Span 32).
-template <int Span>
-LEM_INLINE void spread_scales(__m256i s16, __m512i (&out)[4]) {
-  const __m512i s = _mm512_castsi256_si512(s16);
-  for (int j = 0; j < 4; ++j) out[j] = _mm512_permutexvar_epi16(_mm512_load_si512(kScaleIndex<Span>.v[j]), s);
-}
-
-// Q4_K/Q5_K: 8 scales and 8 mins of 6 bits packed in 12 bytes (ggml's get_scale_min_k4) as
-// bytes 0..7 = scales, 8..15 = mins. Scales/mins 0..3 are the low 6 bits of bytes 0..3 / 4..7;
-// 4..7 take their low 4 bits from the nibbles of bytes 8..11 and the top 2 from bytes 0..3 / 4..7.
-LEM_INLINE __m128i k4_scales_mins(const uint8_t* p) {
-  uint32_t s[3];
-  std::memcpy(s, p, sizeof s);
-  const uint32_t sc_lo = s[0] & 0x3F3F3F3Fu;
-  const uint32_t sc_hi = (s[2] & 0x0F0F0F0Fu) | (((s[0] >> 6) & 0x03030303u) << 4);
-  const uint32_t mn_lo = s[1] & 0x3F3F3F3Fu;
-  const uint32_t mn_hi = ((s[2] >> 4) & 0x0F0F0F0Fu) | (((s[1] >> 6) & 0x03030303u) << 4);
-  return _mm_set_epi32(static_cast<int>(mn_hi), static_cast<int>(mn_lo), static_cast<int>(sc_hi),
-                       static_cast<int>(sc_lo));
-}
-
-// Q4_K/Q5_K scales and mins into `u`; the mins weight pairs of bsums (one min per 32 elements).
-LEM_INLINE void k4_scales(const uint8_t* p, float d, float dmin, Unpacked& u) {
-  const __m256i sm16 = _mm256_cvtepu8_epi16(k4_scales_mins(p));  // int16: 0..7 scales, 8..15 mins
-  spread_scales<32>(sm16, u.scales);
-  const __m256i min_idx = _mm256_set_epi16(15, 15, 14, 14, 13, 13, 12, 12, 11, 11, 10, 10, 9, 9, 8, 8);
-  u.bsum_w = _mm256_permutexvar_epi16(min_idx, sm16);
-  u.d = _mm512_set1_ps(d);
-  u.dbsum = _mm512_set1_ps(-dmin);
-}
-
-// Q4_K/Q5_K low nibbles: qs[32g + l] holds element 64g + l (low nibble) and 64g + 32 + l (high).
-// Loading 64 bytes gives [e0..31 | e64..95] (low) and [e32..63 | e96..127] (high); 128-bit lane
-// shuffles restore element order.
-LEM_INLINE void k4_nibbles(const uint8_t* qs, Unpacked& u) {
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  for (int h = 0; h < 2; ++h) {
-    const __m512i raw = load512(qs + 64 * h);
-    const __m512i lo = _mm512_and_si512(raw, m4);
-    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
-    u.q[2 * h] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(1, 0, 1, 0));
-    u.q[2 * h + 1] = _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(3, 2, 3, 2));
-  }
-}
-
-// Q2_K/Q3_K crumbs: element 128h + 32j + l is crumb j of qs[32h + l].
-LEM_INLINE void crumbs(const uint8_t* qs, Unpacked& u) {
-  const __m512i m2 = _mm512_set1_epi8(3);
-  for (int h = 0; h < 2; ++h) {
-    const __m512i q2 = with_shifted_copy(load256(qs + 32 * h), 2);  // crumbs j = 0 | 1 in bits 0..1
-    u.q[2 * h] = _mm512_and_si512(q2, m2);
-    u.q[2 * h + 1] = _mm512_and_si512(_mm512_srli_epi16(q2, 4), m2);  // j = 2 | 3
-  }
-}
-
-// --- per-type unpacking ----------------------------------------------------------------------------
-
-struct Q2K {
-  using Block = BlockQ2_K;
-  LEM_INLINE static void unpack(const uint8_t* b, Unpacked& u) {
-    crumbs(b + offsetof(Block, qs), u);
-    // scales[s]: low nibble scales the 16 elements of sub-block s, high nibble is their min.
-    const __m128i s = load128(b + offsetof(Block, scales));
-    const __m128i m4 = _mm_set1_epi8(0x0F);
-    spread_scales<16>(_mm256_cvtepu8_epi16(_mm_and_si128(s, m4)), u.scales);
-    u.bsum_w = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s, 4), m4));
-    u.d = _mm512_set1_ps(load_f16(b + offsetof(Block, d)));
-    u.dbsum = _mm512_set1_ps(-load_f16(b + offsetof(Block, dmin)));
+      for (int p = 0; p < 8; ++p) offset[j][p] = L.element[j][p];
   }
 };
 
-struct Q3K {
-  using Block = BlockQ3_K;
-  LEM_INLINE static void unpack(const uint8_t* b, Unpacked& u) {
-    crumbs(b + offsetof(Block, qs), u);
-    // The high bit of element 128h + 32j + l is bit 4h + j of hmask[l]; vector m = 2h + j/2 needs
-    // bit 2m of [hmask | hmask >> 1], moved to bit 2 so that code = crumb + 4 * bit in 0..7.
-    const __m512i hm = with_shifted_copy(load256(b + offsetof(Block, hmask)), 1);
-    const __m512i bit2 = _mm512_set1_epi8(4);
-    const __m512i high[4] = {_mm512_slli_epi16(hm, 2), hm, _mm512_srli_epi16(hm, 2), _mm512_srli_epi16(hm, 4)};
-    for (int m = 0; m < 4; ++m) u.q[m] = _mm512_or_si512(u.q[m], _mm512_and_si512(high[m], bit2));
-    // 16 6-bit scales, stored +32: low nibbles in bytes 0..7 (scales 0..7 low, 8..15 high
-    // nibble), top 2 bits in the crumbs of bytes 8..11 (scale s in crumb s / 4 of byte 8 + s % 4).
-    uint32_t a[3];
-    std::memcpy(a, b + offsetof(Block, scales), sizeof a);
-    const uint32_t m4 = 0x0F0F0F0Fu, m2 = 0x03030303u;
-    const __m128i s = _mm_set_epi32(static_cast<int>(((a[1] >> 4) & m4) | (((a[2] >> 6) & m2) << 4)),
-                                    static_cast<int>(((a[0] >> 4) & m4) | (((a[2] >> 4) & m2) << 4)),
-                                    static_cast<int>((a[1] & m4) | (((a[2] >> 2) & m2) << 4)),
-                                    static_cast<int>((a[0] & m4) | ((a[2] & m2) << 4)));
-    const __m256i s16 = _mm256_cvtepi8_epi16(_mm_sub_epi8(s, _mm_set1_epi8(32)));
-    spread_scales<16>(s16, u.scales);
-    // Codes are q + 4: subtract 4 * scale * (sum of the 16 activations).
-    u.bsum_w = _mm256_slli_epi16(s16, 2);
-    u.d = _mm512_set1_ps(load_f16(b + offsetof(Block, d)));
-    u.dbsum = _mm512_set1_ps(-load_f16(b + offsetof(Block, d)));
-  }
+// One Q8_K block of one token, rearranged into a weight type's lane layout.
+struct alignas(64) LaneActBlock {
+  int8_t q[4][64];   // activations in the layout of W[j]
+  float sum[2][16];  // d_a * (sum of the activations each int32 lane of accumulator 0/1 meets),
+                     // times -code_offset for the offset types
+  float d;           // d_a
 };
 
-struct Q4K {
-  using Block = BlockQ4_K;
-  LEM_INLINE static void unpack(const uint8_t* b, Unpacked& u) {
-    k4_nibbles(b + offsetof(Block, qs), u);
-    k4_scales(b + offsetof(Block, scales), load_f16(b + offsetof(Block, d)), load_f16(b + offsetof(Block, dmin)), u);
-  }
-};
-
-struct Q5K {
-  using Block = BlockQ5_K;
-  LEM_INLINE static void unpack(const uint8_t* b, Unpacked& u) {
-    k4_nibbles(b + offsetof(Block, qs), u);
-    // Bit 2g + t of qh[l] adds 16 to element 64g + 32t + l: vector g needs bit 2g of
-    // [qh | qh >> 1], moved to bit 4.
-    const __m512i qh = with_shifted_copy(load256(b + offsetof(Block, qh)), 1);
-    const __m512i bit4 = _mm512_set1_epi8(0x10);
-    const __m512i high[4] = {_mm512_slli_epi16(qh, 4), _mm512_slli_epi16(qh, 2), qh, _mm512_srli_epi16(qh, 2)};
-    for (int g = 0; g < 4; ++g) u.q[g] = _mm512_or_si512(u.q[g], _mm512_and_si512(high[g], bit4));
-    k4_scales(b + offsetof(Block, scales), load_f16(b + offsetof(Block, d)), load_f16(b + offsetof(Block, dmin)), u);
-  }
-};
-
-struct Q6K {
-  using Block = BlockQ6_K;
-  LEM_INLINE static void unpack(const uint8_t* b, Unpacked& u) {
-    // Element 128h + 32c + l: low nibble (c < 2) or high nibble (c >= 2) of ql[64h + 32(c % 2) + l],
-    // top 2 bits from crumb c of qh[32h + l]. A 64-byte load of ql gives c = 0 | 1 in its low
-    // nibbles and c = 2 | 3 in its high ones; [qh | qh >> 2] has crumbs 0 | 1 in bits 0..1 and
-    // 2 | 3 in bits 4..5.
-    const __m512i m4 = _mm512_set1_epi8(0x0F), m2hi = _mm512_set1_epi8(0x30);
-    for (int h = 0; h < 2; ++h) {
-      const __m512i ql = load512(b + offsetof(Block, ql) + 64 * h);
-      const __m512i qh = with_shifted_copy(load256(b + offsetof(Block, qh) + 32 * h), 2);
-      u.q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, m4), _mm512_and_si512(_mm512_slli_epi16(qh, 4), m2hi));
-      u.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), m4), _mm512_and_si512(qh, m2hi));
+template <const Layout& L>
+void prepare_lane_activations(const uint8_t* a, size_t a_stride, int64_t n_tok, int64_t n_blocks, LaneActBlock* out) {
+  static constexpr GatherOffsets<L> kGather;
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int64_t t = 0; t < n_tok; ++t) {
+    for (int64_t i = 0; i < n_blocks; ++i) {
+      const uint8_t* blk = a + t * static_cast<int64_t>(a_stride) + i * static_cast<int64_t>(sizeof(BlockQ8_K));
+      LaneActBlock& o = out[t * n_blocks + i];
+      __m512i lane_sum[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+      for (int j = 0; j < 4; ++j) {
+        const __m512i q = _mm512_i64gather_epi64(_mm512_load_si512(kGather.offset[j]), blk + kActQs, 1);
+        _mm512_store_si512(o.q[j], q);
+        const int acc = L.accumulators == 1 ? 0 : j / 2;
+        lane_sum[acc] = _mm512_dpbusd_epi32(lane_sum[acc], ones, q);
+      }
+      o.d = load_act_d(blk);
+      const __m512 factor = _mm512_set1_ps(L.has_min ? o.d : -L.code_offset * o.d);
+      for (int acc = 0; acc < L.accumulators; ++acc)
+        _mm512_store_ps(o.sum[acc], _mm512_mul_ps(_mm512_cvtepi32_ps(lane_sum[acc]), factor));
     }
-    const __m256i s16 = _mm256_cvtepi8_epi16(load128(b + offsetof(Block, scales)));
-    spread_scales<16>(s16, u.scales);
-    // Codes are q + 32: subtract 32 * scale * (sum of the 16 activations).
-    u.bsum_w = _mm256_slli_epi16(s16, 5);
-    u.d = _mm512_set1_ps(load_f16(b + offsetof(Block, d)));
-    u.dbsum = _mm512_set1_ps(-load_f16(b + offsetof(Block, d)));
   }
+}
+
+// One weight super-block in its lane layout, with scales (and mins) per accumulator lane.
+struct LaneBlock {
+  __m512i q[4];
+  __m512 d[2];
+  __m512 m[2];
 };
 
-// One block of activations against an unpacked Q2_K..Q6_K super-block: acc += w . a.
-LEM_INLINE void dot_block(const Unpacked& u, const uint8_t* act, __m512& acc) {
-  __m512i isum = _mm512_setzero_si512();
-  for (int j = 0; j < 4; ++j) {
-    const __m512i pairs = _mm512_maddubs_epi16(u.q[j], load512(act + kActQs + 64 * j));
-    isum = _mm512_dpwssd_epi32(isum, pairs, u.scales[j]);
+template <class Type>
+LEM_INLINE void decode_lanes(const uint8_t* b, LaneBlock& w) {
+  static constexpr const Layout& L = Type::kLayout;
+  static constexpr LaneSubBlocks<Type::kLayout> kLanes;
+  Type::lanes(b, w.q);
+  const SubBlockScales s = Type::scales(b);
+  for (int acc = 0; acc < L.accumulators; ++acc) {
+    const __m512i index = _mm512_load_si512(kLanes.index[acc]);
+    w.d[acc] = _mm512_permutexvar_ps(index, s.d);
+    if constexpr (L.has_min) w.m[acc] = _mm512_permutexvar_ps(index, s.m);
   }
-  const __m256i bsum = _mm256_madd_epi16(u.bsum_w, load256(act + kActBsums));
-  __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(isum), u.d);
-  t = _mm512_fmadd_ps(_mm512_zextps256_ps512(_mm256_cvtepi32_ps(bsum)), u.dbsum, t);
-  float da;
-  std::memcpy(&da, act, sizeof da);
-  acc = _mm512_fmadd_ps(t, _mm512_set1_ps(da), acc);
+}
+
+// acc += row block . activation block (one token).
+template <const Layout& L>
+LEM_INLINE void dot_lane_block(const LaneBlock& w, const LaneActBlock& a, __m512& acc) {
+  __m512i sum[2];
+  sum[0] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[0], _mm512_load_si512(a.q[0]));
+  sum[0] = _mm512_dpbusd_epi32(sum[0], w.q[1], _mm512_load_si512(a.q[1]));
+  if constexpr (L.accumulators == 1) {
+    sum[0] = _mm512_dpbusd_epi32(sum[0], w.q[2], _mm512_load_si512(a.q[2]));
+    sum[0] = _mm512_dpbusd_epi32(sum[0], w.q[3], _mm512_load_si512(a.q[3]));
+  } else {
+    sum[1] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w.q[2], _mm512_load_si512(a.q[2]));
+    sum[1] = _mm512_dpbusd_epi32(sum[1], w.q[3], _mm512_load_si512(a.q[3]));
+  }
+  const __m512 da = _mm512_set1_ps(a.d);
+  if constexpr (L.has_min) {
+    // The block's contribution is formed apart and added last, so that the loop-carried chain
+    // through acc is one add per block.
+    __m512 c = _mm512_fmsub_ps(w.d[0], _mm512_mul_ps(_mm512_cvtepi32_ps(sum[0]), da),
+                               _mm512_mul_ps(w.m[0], _mm512_load_ps(a.sum[0])));
+    if constexpr (L.accumulators == 2)
+      c = _mm512_add_ps(c, _mm512_fmsub_ps(w.d[1], _mm512_mul_ps(_mm512_cvtepi32_ps(sum[1]), da),
+                                           _mm512_mul_ps(w.m[1], _mm512_load_ps(a.sum[1]))));
+    acc = _mm512_add_ps(acc, c);
+  } else {
+    for (int x = 0; x < L.accumulators; ++x)
+      acc = _mm512_fmadd_ps(w.d[x], _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum[x]), da, _mm512_load_ps(a.sum[x])), acc);
+  }
+}
+
+// Blocks [b0, b1) of one row times T tokens of prepared activations (token t's blocks start at
+// act + t * n_blocks); the sums are stored to y[t * y_stride], or added when `accumulate`.
+template <class Type, int T>
+void row_times_tokens(const uint8_t* row, const LaneActBlock* act, int64_t n_blocks, int64_t b0, int64_t b1,
+                      bool accumulate, float* y, size_t y_stride) {
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  for (int64_t i = b0; i < b1; ++i) {
+    LaneBlock w;
+    decode_lanes<Type>(row + i * static_cast<int64_t>(sizeof(typename Type::Block)), w);
+    for (int t = 0; t < T; ++t) dot_lane_block<Type::kLayout>(w, act[t * n_blocks + i], acc[t]);
+  }
+  for (int t = 0; t < T; ++t) y[t * y_stride] = (accumulate ? y[t * y_stride] : 0.0f) + reduce_add(acc[t]);
 }
 
 template <class Type>
-struct KQuant {
-  using Block = typename Type::Block;
-  using Prepared = Unpacked;
-  LEM_INLINE static void unpack(const uint8_t* b, Prepared& u) { Type::unpack(b, u); }
-  LEM_INLINE static void dot(const Prepared& u, const uint8_t* act, __m512& acc) { dot_block(u, act, acc); }
-};
-
-// IQ4_XS: signed non-linear values, so vpmaddubsw takes |value| and the activation gets its sign.
-struct IQ4XS {
-  using Block = BlockIQ4_XS;
-  struct Prepared {
-    __m512i magnitude[4];  // |kValuesIq4nl[code]|, natural element order
-    __mmask64 negative[4]; // elements whose value is negative
-    __m512i scales[4];     // int16 (ls - 32) per element pair
-    __m512 d;
-  };
-
-  LEM_INLINE static void unpack(const uint8_t* b, Prepared& u) {
-    // qs[16ib + j]: element 32ib + j in the low nibble, 32ib + 16 + j in the high one. A 64-byte load
-    // gives low nibbles of groups 0..3 in its four 128-bit lanes and high nibbles likewise; the
-    // two-source permute interleaves them back into element order.
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    const __m512i values = _mm512_broadcast_i32x4(load128(reinterpret_cast<const uint8_t*>(iq::kValuesIq4nl)));
-    const __m512i first = _mm512_set_epi64(11, 10, 3, 2, 9, 8, 1, 0), second = _mm512_set_epi64(15, 14, 7, 6, 13, 12, 5, 4);
-    for (int h = 0; h < 2; ++h) {
-      const __m512i raw = load512(b + offsetof(Block, qs) + 64 * h);
-      const __m512i lo = _mm512_and_si512(raw, m4);
-      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), m4);
-      const __m512i codes[2] = {_mm512_permutex2var_epi64(lo, first, hi), _mm512_permutex2var_epi64(lo, second, hi)};
-      for (int x = 0; x < 2; ++x) {
-        const __m512i v = _mm512_shuffle_epi8(values, codes[x]);
-        u.magnitude[2 * h + x] = _mm512_abs_epi8(v);
-        u.negative[2 * h + x] = _mm512_movepi8_mask(v);
-      }
-    }
-    // 6-bit scales, stored +32: low 4 bits in the nibbles of scales_l, top 2 in crumbs of scales_h.
-    uint16_t sh;
-    std::memcpy(&sh, b + offsetof(Block, scales_h), 2);
-    const uint8_t* sl = b + offsetof(Block, scales_l);
-    alignas(16) int16_t ls[16] = {};
-    for (int ib = 0; ib < 8; ++ib)
-      ls[ib] = static_cast<int16_t>((((sl[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((sh >> (2 * ib)) & 3) << 4)) - 32);
-    spread_scales<32>(_mm256_load_si256(reinterpret_cast<const __m256i*>(ls)), u.scales);
-    u.d = _mm512_set1_ps(load_f16(b + offsetof(Block, d)));
-  }
-
-  LEM_INLINE static void dot(const Prepared& u, const uint8_t* act, __m512& acc) {
-    __m512i isum = _mm512_setzero_si512();
-    for (int j = 0; j < 4; ++j) {
-      const __m512i a = load512(act + kActQs + 64 * j);
-      const __m512i signed_a = _mm512_mask_sub_epi8(a, u.negative[j], _mm512_setzero_si512(), a);
-      isum = _mm512_dpwssd_epi32(isum, _mm512_maddubs_epi16(u.magnitude[j], signed_a), u.scales[j]);
-    }
-    float da;
-    std::memcpy(&da, act, sizeof da);
-    acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(u.d, _mm512_set1_ps(da)), acc);
-  }
-};
-
-// --- tiling ------------------------------------------------------------------------------------------
-
-// y[t * y_stride] = row . act_t for T tokens whose blocks are a_stride bytes apart.
-template <class K, int T>
-void row_times_tokens(const uint8_t* row, const uint8_t* act, size_t a_stride, int64_t n_blocks, float* y,
-                      size_t y_stride) {
-  __m512 acc[T];
-  for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
-  typename K::Prepared u;
-  for (int64_t i = 0; i < n_blocks; ++i) {
-    K::unpack(row + i * static_cast<int64_t>(sizeof(typename K::Block)), u);
-    const uint8_t* a = act + i * static_cast<int64_t>(sizeof(BlockQ8_K));
-    for (int t = 0; t < T; ++t) K::dot(u, a + t * a_stride, acc[t]);
-  }
-  for (int t = 0; t < T; ++t) y[t * y_stride] = _mm512_reduce_add_ps(acc[t]);
-}
-
-template <class K>
-void row_times_tile(int n, const uint8_t* row, const uint8_t* act, size_t a_stride, int64_t n_blocks, float* y,
-                    size_t y_stride) {
+void row_times_tile(int n, const uint8_t* row, const LaneActBlock* act, int64_t n_blocks, int64_t b0, int64_t b1,
+                    bool accumulate, float* y, size_t y_stride) {
   switch (n) {
-    case 1: return row_times_tokens<K, 1>(row, act, a_stride, n_blocks, y, y_stride);
-    case 2: return row_times_tokens<K, 2>(row, act, a_stride, n_blocks, y, y_stride);
-    case 3: return row_times_tokens<K, 3>(row, act, a_stride, n_blocks, y, y_stride);
-    case 4: return row_times_tokens<K, 4>(row, act, a_stride, n_blocks, y, y_stride);
-    case 5: return row_times_tokens<K, 5>(row, act, a_stride, n_blocks, y, y_stride);
-    case 6: return row_times_tokens<K, 6>(row, act, a_stride, n_blocks, y, y_stride);
-    case 7: return row_times_tokens<K, 7>(row, act, a_stride, n_blocks, y, y_stride);
-    default: return row_times_tokens<K, kTileTokens>(row, act, a_stride, n_blocks, y, y_stride);
+    case 1: return row_times_tokens<Type, 1>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 2: return row_times_tokens<Type, 2>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 3: return row_times_tokens<Type, 3>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 4: return row_times_tokens<Type, 4>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 5: return row_times_tokens<Type, 5>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 6: return row_times_tokens<Type, 6>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    case 7: return row_times_tokens<Type, 7>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
+    default: return row_times_tokens<Type, kTileTokens>(row, act, n_blocks, b0, b1, accumulate, y, y_stride);
   }
 }
 
-template <class K>
-void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride, int64_t n_tok,
-          float* y, size_t y_stride) {
-  const auto* wb = static_cast<const uint8_t*>(w);
-  const auto* ab = static_cast<const uint8_t*>(a);
-  const int64_t n_blocks = k / kQK_K;
-  const int64_t chunk = w_stride >= kRowChunkBytes ? 1 : static_cast<int64_t>(kRowChunkBytes / w_stride);
-  for (int64_t r0 = 0; r0 < n_rows; r0 += chunk) {
-    const int64_t r1 = r0 + chunk < n_rows ? r0 + chunk : n_rows;
+// Loop order: chunks of rows that stay in L2; within a chunk, tiles of up to kTileTokens tokens;
+// within a tile, slices of the row length whose prepared activations (for the whole tile) stay in
+// L1 while every row of the chunk passes over them; then the rows.
+template <class Type>
+void gemm_direct(int64_t n_blocks, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a,
+                 size_t a_stride, int64_t n_tok, float* y, size_t y_stride) {
+  auto* act = reinterpret_cast<LaneActBlock*>(
+      kernel_scratch(ScratchSlot::Activations, static_cast<size_t>(n_tok * n_blocks) * sizeof(LaneActBlock)));
+  prepare_lane_activations<Type::kLayout>(a, a_stride, n_tok, n_blocks, act);
+  const int64_t stride = static_cast<int64_t>(w_stride);
+  const int64_t row_chunk = stride >= kRowChunkBytes ? 1 : kRowChunkBytes / stride;
+  for (int64_t r0 = 0; r0 < n_rows; r0 += row_chunk) {
+    const int64_t r1 = r0 + row_chunk < n_rows ? r0 + row_chunk : n_rows;
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTileTokens) {
       const int n = static_cast<int>(n_tok - t0 < kTileTokens ? n_tok - t0 : kTileTokens);
-      for (int64_t r = r0; r < r1; ++r)
-        row_times_tile<K>(n, wb + r * static_cast<int64_t>(w_stride), ab + t0 * static_cast<int64_t>(a_stride), a_stride,
-                          n_blocks, y + t0 * static_cast<int64_t>(y_stride) + r, y_stride);
+      const int64_t tile_bytes = n * n_blocks * static_cast<int64_t>(sizeof(LaneActBlock));
+      const int64_t n_slices = (tile_bytes + kActSliceBytes - 1) / kActSliceBytes;
+      for (int64_t s = 0; s < n_slices; ++s) {
+        const int64_t b0 = n_blocks * s / n_slices, b1 = n_blocks * (s + 1) / n_slices;
+        for (int64_t r = r0; r < r1; ++r)
+          row_times_tile<Type>(n, w + r * stride, act + t0 * n_blocks, n_blocks, b0, b1, s > 0,
+                               y + t0 * static_cast<int64_t>(y_stride) + r, y_stride);
+      }
     }
   }
+}
+
+// =================================== repacked path ===============================================
+
+// One super-block of 16 rows: q[c] lane r holds codes 4c .. 4c + 3 of row r (element order);
+// d[s] / m[s] lane r is the scale / min of sub-block s of row r (rows past the end are zero).
+struct alignas(64) PackedBlock {
+  uint8_t q[64][64];
+  float d[16][kGroupRows];
+  float m[16][kGroupRows];
+};
+
+// The activations of one tile of up to 16 tokens for one block, contiguous so that the kernel
+// reads one stream: the Q8_K values, d_a and, per sub-block, d_a * (sum of its activations)
+// (from the bsums), times -code_offset for the offset types.
+struct alignas(64) ActTileBlock {
+  int8_t q[kGroupTokens][kQK_K];
+  float d[kGroupTokens];
+  float sum[kGroupTokens][16];
+};
+
+// Token tile t0 / 16 occupies n_blocks consecutive ActTileBlocks.
+template <const Layout& L>
+void prepare_act_tiles(const uint8_t* a, size_t a_stride, int64_t n_tok, int64_t n_blocks, ActTileBlock* out) {
+  for (int64_t t = 0; t < n_tok; ++t) {
+    for (int64_t i = 0; i < n_blocks; ++i) {
+      const uint8_t* blk = a + t * static_cast<int64_t>(a_stride) + i * static_cast<int64_t>(sizeof(BlockQ8_K));
+      ActTileBlock& o = out[(t / kGroupTokens) * n_blocks + i];
+      const int slot = static_cast<int>(t % kGroupTokens);
+      std::memcpy(o.q[slot], blk + kActQs, kQK_K);
+      int16_t bsums[16];
+      std::memcpy(bsums, blk + offsetof(BlockQ8_K, bsums), sizeof bsums);
+      o.d[slot] = load_act_d(blk);
+      const float factor = L.has_min ? o.d[slot] : -L.code_offset * o.d[slot];
+      for (int s = 0; s < kQK_K / L.span; ++s) {
+        const int sum = L.span == 16 ? bsums[s] : bsums[2 * s] + bsums[2 * s + 1];
+        o.sum[slot][s] = factor * static_cast<float>(sum);
+      }
+    }
+  }
+}
+
+// In-place transpose of a 16 x 16 matrix of 32-bit elements (v[i] = row i). Within 128-bit lanes,
+// two unpack stages gather element 4L + j of rows 4i .. 4i + 3 into lane L of u[4i + j]; two
+// 128-bit lane shuffle stages then collect those quads from the four row groups.
+LEM_INLINE void transpose16x16(__m512i (&v)[16]) {
+  __m512i t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; ++i) {
+    u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+    u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+    u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+  }
+  for (int j = 0; j < 4; ++j) {
+    const __m512i w0 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(2, 0, 2, 0));   // lanes 0, 2
+    const __m512i w1 = _mm512_shuffle_i32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 1, 3, 1));   // lanes 1, 3
+    const __m512i z0 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+    const __m512i z1 = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+    v[j] = _mm512_shuffle_i32x4(w0, z0, _MM_SHUFFLE(2, 0, 2, 0));
+    v[4 + j] = _mm512_shuffle_i32x4(w1, z1, _MM_SHUFFLE(2, 0, 2, 0));
+    v[8 + j] = _mm512_shuffle_i32x4(w0, z0, _MM_SHUFFLE(3, 1, 3, 1));
+    v[12 + j] = _mm512_shuffle_i32x4(w1, z1, _MM_SHUFFLE(3, 1, 3, 1));
+  }
+}
+
+// Loads 16 rows of 64 bytes (`stride` apart), transposes them as 32-bit elements, stores them to
+// out[0..15].
+LEM_INLINE void transpose_rows(const void* rows, size_t stride, void* out) {
+  __m512i v[16];
+  for (int r = 0; r < 16; ++r) v[r] = _mm512_load_si512(static_cast<const uint8_t*>(rows) + r * stride);
+  transpose16x16(v);
+  for (int c = 0; c < 16; ++c) _mm512_store_si512(static_cast<uint8_t*>(out) + 64 * c, v[c]);
+}
+
+// Decodes blocks [b0, b1) of rows [0, n) of a 16-row group (rows w_stride bytes apart) and
+// interleaves them: each row is decoded into a row-major copy on the stack, then transposed.
+template <class Type>
+void repack_group(const uint8_t* rows, size_t w_stride, int n, int64_t b0, int64_t b1, PackedBlock* out) {
+  static constexpr const Layout& L = Type::kLayout;
+  alignas(64) uint8_t codes[kGroupRows][kQK_K];
+  alignas(64) float d[kGroupRows][16], m[kGroupRows][16];
+  std::memset(codes, 0, sizeof codes);  // rows past n stay zero
+  std::memset(d, 0, sizeof d);
+  std::memset(m, 0, sizeof m);
+  for (int64_t i = b0; i < b1; ++i) {
+    for (int r = 0; r < n; ++r) {
+      const uint8_t* b = rows + r * static_cast<int64_t>(w_stride) + i * static_cast<int64_t>(sizeof(typename Type::Block));
+      __m512i q[4];
+      Type::natural(b, q);
+      for (int v = 0; v < 4; ++v) _mm512_store_si512(codes[r] + 64 * v, q[v]);
+      const SubBlockScales s = Type::scales(b);
+      _mm512_store_ps(d[r], s.d);
+      if constexpr (L.has_min) _mm512_store_ps(m[r], s.m);
+    }
+    PackedBlock& p = out[i - b0];
+    for (int chunk = 0; chunk < 4; ++chunk) transpose_rows(codes[0] + 64 * chunk, kQK_K, p.q[16 * chunk]);
+    transpose_rows(d[0], sizeof d[0], p.d[0]);
+    if constexpr (L.has_min) transpose_rows(m[0], sizeof m[0], p.m[0]);
+  }
+}
+
+// 16 rows (a packed group) times T tokens of a tile, from slot `first`, over n_blocks blocks;
+// y[t * y_stride + r] for the `n_rows` valid rows, stored or (`accumulate`) added to.
+template <class Type, int T>
+void group_times_tokens(int first, const PackedBlock* w, const ActTileBlock* act, int64_t n_blocks, int n_rows,
+                        bool accumulate, float* y, size_t y_stride) {
+  static constexpr const Layout& L = Type::kLayout;
+  constexpr int kVectors = L.span / 4;  // registers per sub-block
+  const __mmask16 valid = static_cast<__mmask16>((1u << n_rows) - 1u);
+  __m512 acc[T];
+  for (int t = 0; t < T; ++t)
+    acc[t] = accumulate ? _mm512_maskz_loadu_ps(valid, y + t * static_cast<int64_t>(y_stride)) : _mm512_setzero_ps();
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    const PackedBlock& p = w[i];
+    const ActTileBlock& a = act[i];
+    for (int s = 0; s < kQK_K / L.span; ++s) {
+      __m512i q[kVectors];
+      for (int v = 0; v < kVectors; ++v) q[v] = _mm512_load_si512(p.q[kVectors * s + v]);
+      const __m512 d = _mm512_load_ps(p.d[s]);
+      for (int t = 0; t < T; ++t) {
+        __m512i isum = _mm512_setzero_si512();
+        for (int v = 0; v < kVectors; ++v) {
+          int32_t four;  // activations 4v .. 4v + 3 of the sub-block, for all 16 rows
+          std::memcpy(&four, a.q[first + t] + L.span * s + 4 * v, sizeof four);
+          isum = _mm512_dpbusd_epi32(isum, q[v], _mm512_set1_epi32(four));
+        }
+        const __m512 da = _mm512_set1_ps(a.d[first + t]), sum = _mm512_set1_ps(a.sum[first + t][s]);
+        if constexpr (L.has_min) {
+          acc[t] = _mm512_fmadd_ps(d, _mm512_mul_ps(_mm512_cvtepi32_ps(isum), da), acc[t]);
+          acc[t] = _mm512_fnmadd_ps(_mm512_load_ps(p.m[s]), sum, acc[t]);
+        } else {
+          acc[t] = _mm512_fmadd_ps(d, _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), da, sum), acc[t]);
+        }
+      }
+    }
+  }
+  for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * static_cast<int64_t>(y_stride), valid, acc[t]);
+}
+
+// Loop order: slices of the row length whose activations (all tokens) stay in L2 while every
+// 16-row group passes over them; per group, the slice is repacked once and swept by every token
+// tile.
+template <class Type>
+void gemm_repacked(int64_t n_blocks, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a,
+                   size_t a_stride, int64_t n_tok, float* y, size_t y_stride) {
+  const int64_t n_tiles = (n_tok + kGroupTokens - 1) / kGroupTokens;
+  auto* act = reinterpret_cast<ActTileBlock*>(
+      kernel_scratch(ScratchSlot::Activations, static_cast<size_t>(n_tiles * n_blocks) * sizeof(ActTileBlock)));
+  prepare_act_tiles<Type::kLayout>(a, a_stride, n_tok, n_blocks, act);
+  const int64_t block_bytes = n_tiles * static_cast<int64_t>(sizeof(ActTileBlock));  // one block, all tokens
+  const int64_t max_slice = block_bytes >= kActL2Bytes ? 1 : kActL2Bytes / block_bytes;
+  const int64_t n_slices = (n_blocks + max_slice - 1) / max_slice;
+  auto* packed = reinterpret_cast<PackedBlock*>(kernel_scratch(
+      ScratchSlot::Weights, static_cast<size_t>((n_blocks + n_slices - 1) / (n_slices > 0 ? n_slices : 1)) * sizeof(PackedBlock)));
+  const int64_t ys = static_cast<int64_t>(y_stride);
+  for (int64_t slice = 0; slice < n_slices; ++slice) {
+    const int64_t b0 = n_blocks * slice / n_slices, b1 = n_blocks * (slice + 1) / n_slices;
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGroupRows) {
+      const int n = static_cast<int>(n_rows - r0 < kGroupRows ? n_rows - r0 : kGroupRows);
+      repack_group<Type>(w + r0 * static_cast<int64_t>(w_stride), w_stride, n, b0, b1, packed);
+      for (int64_t tile = 0; tile < n_tiles; ++tile) {
+        const ActTileBlock* at = act + tile * n_blocks + b0;
+        // A full tile of 16, or the last one's tokens in steps of 8, 4, 2, 1.
+        const int64_t tile_end = (tile + 1) * kGroupTokens < n_tok ? (tile + 1) * kGroupTokens : n_tok;
+        for (int64_t t0 = tile * kGroupTokens; t0 < tile_end;) {
+          const int64_t left = tile_end - t0;
+          const int first = static_cast<int>(t0 - tile * kGroupTokens);
+          const bool acc = slice > 0;
+          float* yt = y + t0 * ys + r0;
+          int step = 1;
+          if (left >= 16) step = 16, group_times_tokens<Type, 16>(first, packed, at, b1 - b0, n, acc, yt, y_stride);
+          else if (left >= 8) step = 8, group_times_tokens<Type, 8>(first, packed, at, b1 - b0, n, acc, yt, y_stride);
+          else if (left >= 4) step = 4, group_times_tokens<Type, 4>(first, packed, at, b1 - b0, n, acc, yt, y_stride);
+          else if (left >= 2) step = 2, group_times_tokens<Type, 2>(first, packed, at, b1 - b0, n, acc, yt, y_stride);
+          else group_times_tokens<Type, 1>(first, packed, at, b1 - b0, n, acc, yt, y_stride);
+          t0 += step;
+        }
+      }
+    }
+  }
+}
+
+template <class Type>
+void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride, int64_t n_tok,
+          float* y, size_t y_stride) {
+  const int64_t n_blocks = k / kQK_K;
+  const auto* wb = static_cast<const uint8_t*>(w);
+  const auto* ab = static_cast<const uint8_t*>(a);
+  if (n_tok >= kRepackMinTokens)
+    gemm_repacked<Type>(n_blocks, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
+  else
+    gemm_direct<Type>(n_blocks, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
 }
 
 #undef LEM_INLINE
@@ -360,27 +414,27 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void*
 
 void gemm_q2_K_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                       int64_t n_tok, float* y, size_t y_stride) {
-  gemm<KQuant<Q2K>>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+  gemm<Q2K>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
 }
 
 void gemm_q3_K_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                       int64_t n_tok, float* y, size_t y_stride) {
-  gemm<KQuant<Q3K>>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+  gemm<Q3K>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
 }
 
 void gemm_q4_K_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                       int64_t n_tok, float* y, size_t y_stride) {
-  gemm<KQuant<Q4K>>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+  gemm<Q4K>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
 }
 
 void gemm_q5_K_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                       int64_t n_tok, float* y, size_t y_stride) {
-  gemm<KQuant<Q5K>>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+  gemm<Q5K>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
 }
 
 void gemm_q6_K_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                       int64_t n_tok, float* y, size_t y_stride) {
-  gemm<KQuant<Q6K>>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
+  gemm<Q6K>(k, w, w_stride, n_rows, a, a_stride, n_tok, y, y_stride);
 }
 
 void gemm_iq4_xs_avx512(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,

@@ -11,7 +11,10 @@
 // Two paths:
 // * direct (few tokens, decode): 4 weight rows at a time, two blocks per 512-bit register; the
 //   per-lane int32 sums are scaled by d_w·d_a per block and accumulated in float, reduced once
-//   per row at the end.
+//   per row at the end. A pair of blocks b, c sits in the register as four 16-byte quarters
+//   [b 0..15 | c 0..15 | b 16..31 | c 16..31] ("pair order"): the low and high nibbles of two
+//   4-bit blocks then unpack with one shift and one mask, and the activations are prepared in
+//   the same order.
 // * repacked (prefill): 16 rows are unpacked and transposed so that one 512-bit register holds
 //   4 consecutive weights of each of the 16 rows; then one vpdpbusd with 4 broadcast activation
 //   bytes advances 16 rows at once and needs no horizontal sums. The 16 rows are repacked once
@@ -37,9 +40,12 @@ namespace {
 // Below this many tokens the direct path is faster than repacking the weights.
 constexpr int64_t kRepackMinTokens = 4;
 #ifndef PF
-#define PF 0
+#define PF 8192
 #endif
-constexpr int kPrefetchBytes = PF;
+// The direct path streams the weights once, R rows side by side. The hardware prefetcher does not
+// run far enough ahead of so many streams, so each row also prefetches the same position in the
+// row that will be read about kPrefetchBytes (of the whole stream) later.
+constexpr size_t kPrefetchBytes = PF;
 
 uint16_t load_u16(const uint8_t* p) {
   uint16_t v;
@@ -83,12 +89,36 @@ __m256i add_fifth_bit(__m256i q, const uint8_t* qh) {
   return _mm256_mask_add_epi8(q, static_cast<__mmask32>(load_u32(qh)), q, _mm256_set1_epi8(16));
 }
 
+// Two single-block unpacks [lo|hi] as one register in pair order (see the top of the file).
+__m512i pair_of(__m256i b, __m256i c) {
+  const __m512i bc = _mm512_inserti64x4(_mm512_castsi256_si512(b), c, 1);  // [b lo, b hi, c lo, c hi]
+  return _mm512_shuffle_i64x2(bc, bc, _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+// The nibbles of two blocks' 16-byte qs in pair order: [b low, c low, b high, c high].
+__m512i pair_nibbles(const uint8_t* qs_b, const uint8_t* qs_c) {
+  const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs_b))),
+                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs_c)), 1);
+  const __m512i both = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1);
+  return _mm512_and_si512(both, _mm512_set1_epi8(0x0F));
+}
+
+// add_fifth_bit for a pair: the two u32 qh rearranged into pair order.
+__m512i add_fifth_bits_pair(__m512i q, const uint8_t* qh_b, const uint8_t* qh_c) {
+  const uint64_t hb = load_u32(qh_b), hc = load_u32(qh_c);
+  const uint64_t mask = (hb & 0xFFFF) | (hc & 0xFFFF) << 16 | (hb >> 16) << 32 | (hc >> 16) << 48;
+  return _mm512_mask_add_epi8(q, static_cast<__mmask64>(mask), q, _mm512_set1_epi8(16));
+}
+
 struct Q4_0 {
   using Act = ActQ8_0;
   static constexpr size_t kBytes = sizeof(BlockQ4_0);
   static constexpr int kOffset = 8;
   static constexpr bool kHasMin = false;
   static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(BlockQ4_0, qs)); }
+  static __m512i unpack_pair(const uint8_t* b) {
+    return pair_nibbles(b + offsetof(BlockQ4_0, qs), b + kBytes + offsetof(BlockQ4_0, qs));
+  }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_0, d)); }
   static uint16_t m(const uint8_t*) { return 0; }
 };
@@ -99,6 +129,9 @@ struct Q4_1 {
   static constexpr int kOffset = 0;
   static constexpr bool kHasMin = true;
   static __m256i unpack(const uint8_t* b) { return unpack_nibbles(b + offsetof(BlockQ4_1, qs)); }
+  static __m512i unpack_pair(const uint8_t* b) {
+    return pair_nibbles(b + offsetof(BlockQ4_1, qs), b + kBytes + offsetof(BlockQ4_1, qs));
+  }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_1, d)); }
   static uint16_t m(const uint8_t* b) { return load_u16(b + offsetof(BlockQ4_1, m)); }
 };
@@ -111,6 +144,10 @@ struct Q5_0 {
   static __m256i unpack(const uint8_t* b) {
     return add_fifth_bit(unpack_nibbles(b + offsetof(BlockQ5_0, qs)), b + offsetof(BlockQ5_0, qh));
   }
+  static __m512i unpack_pair(const uint8_t* b) {
+    const __m512i q = pair_nibbles(b + offsetof(BlockQ5_0, qs), b + kBytes + offsetof(BlockQ5_0, qs));
+    return add_fifth_bits_pair(q, b + offsetof(BlockQ5_0, qh), b + kBytes + offsetof(BlockQ5_0, qh));
+  }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_0, d)); }
   static uint16_t m(const uint8_t*) { return 0; }
 };
@@ -122,6 +159,10 @@ struct Q5_1 {
   static constexpr bool kHasMin = true;
   static __m256i unpack(const uint8_t* b) {
     return add_fifth_bit(unpack_nibbles(b + offsetof(BlockQ5_1, qs)), b + offsetof(BlockQ5_1, qh));
+  }
+  static __m512i unpack_pair(const uint8_t* b) {
+    const __m512i q = pair_nibbles(b + offsetof(BlockQ5_1, qs), b + kBytes + offsetof(BlockQ5_1, qs));
+    return add_fifth_bits_pair(q, b + offsetof(BlockQ5_1, qh), b + kBytes + offsetof(BlockQ5_1, qh));
   }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_1, d)); }
   static uint16_t m(const uint8_t* b) { return load_u16(b + offsetof(BlockQ5_1, m)); }
@@ -137,6 +178,7 @@ struct Q8_0 {
     const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + offsetof(BlockQ8_0, qs)));
     return _mm256_xor_si256(q, _mm256_set1_epi8(static_cast<char>(0x80)));
   }
+  static __m512i unpack_pair(const uint8_t* b) { return pair_of(unpack(b), unpack(b + kBytes)); }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockQ8_0, d)); }
   static uint16_t m(const uint8_t*) { return 0; }
 };
@@ -151,6 +193,11 @@ struct IQ4_NL {
     const __m128i levels = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq::kValuesIq4nl));
     const __m256i table = _mm256_xor_si256(_mm256_broadcastsi128_si256(levels), _mm256_set1_epi8(static_cast<char>(0x80)));
     return _mm256_shuffle_epi8(table, unpack_nibbles(b + offsetof(BlockIQ4_NL, qs)));
+  }
+  static __m512i unpack_pair(const uint8_t* b) {
+    const __m128i levels = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq::kValuesIq4nl));
+    const __m512i table = _mm512_xor_si512(_mm512_broadcast_i32x4(levels), _mm512_set1_epi8(static_cast<char>(0x80)));
+    return _mm512_shuffle_epi8(table, pair_nibbles(b + offsetof(BlockIQ4_NL, qs), b + kBytes + offsetof(BlockIQ4_NL, qs)));
   }
   static uint16_t d(const uint8_t* b) { return load_u16(b + offsetof(BlockIQ4_NL, d)); }
   static uint16_t m(const uint8_t*) { return 0; }
@@ -188,9 +235,10 @@ ActBlockScales act_block_scales(const uint8_t* blk) {
 
 // ================================ direct path ==================================================
 
-// Two consecutive activation blocks laid out for the direct kernel: the 64 int8 values, and per
-// 16 int32 lanes (8 per block) the block scale, the bias in the first lane of each block, and
-// s/8 in every lane (eight lanes of m·s/8 add up to m·s). An odd last block has a zero partner.
+// Two consecutive activation blocks laid out for the direct kernel, in pair order: the 64 int8
+// values, and per int32 lane (4 bytes) the scale of its block, the bias in the block's first
+// lane (lanes 0 and 4), and s/8 (each block has 8 lanes; eight times m·s/8 adds up to m·s).
+// An odd last block has a zero partner.
 struct alignas(64) ActPair {
   int8_t qs[64];
   float d[16];
@@ -210,28 +258,33 @@ void prepare_act_pairs(const uint8_t* a, size_t a_stride, int64_t n_tok, int64_t
       for (int h = 0; h < 2 && 2 * p + h < nb; ++h) {
         const uint8_t* blk = row + (2 * p + h) * A::kBytes;
         const ActBlockScales sc = act_block_scales<W>(blk);
-        std::memcpy(o.qs + 32 * h, blk + A::kQs, 32);
-        o.bias[8 * h] = sc.bias;
-        for (int l = 0; l < 8; ++l) {
-          o.d[8 * h + l] = sc.d;
-          o.s_eighth[8 * h + l] = sc.s * 0.125f;
+        std::memcpy(o.qs + 16 * h, blk + A::kQs, 16);
+        std::memcpy(o.qs + 32 + 16 * h, blk + A::kQs + 16, 16);
+        o.bias[4 * h] = sc.bias;
+        for (int l = 0; l < 4; ++l) {
+          o.d[4 * h + l] = o.d[8 + 4 * h + l] = sc.d;
+          o.s_eighth[4 * h + l] = o.s_eighth[8 + 4 * h + l] = sc.s * 0.125f;
         }
       }
     }
   }
 }
 
-// Broadcasts d0 to lanes 0..7 and d1 to lanes 8..15, as float.
-__m512 pair_scale(uint16_t d0, uint16_t d1) {
-  const __m256i h = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_set1_epi16(static_cast<short>(d0))),
-                                            _mm_set1_epi16(static_cast<short>(d1)), 1);
-  return _mm512_cvtph_ps(h);
+// Two f16 scales as float lanes in pair order: d_b in lanes 0..3 and 8..11, d_c in 4..7 and 12..15.
+__m512 pair_scale(uint16_t d_b, uint16_t d_c) {
+  const __m128i both = _mm_cvtsi32_si128(static_cast<int>(d_b | static_cast<uint32_t>(d_c) << 16));
+  const __m256i spread = _mm256_permutexvar_epi16(_mm256_setr_epi16(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1),
+                                                  _mm256_castsi128_si256(both));
+  return _mm512_cvtph_ps(spread);
 }
 
 // R rows x T tokens, all blocks. `w` is the first row, `act` the first token's pairs.
 template <typename W, int R, int T>
 void direct_tile(const uint8_t* w, size_t w_stride, int64_t nb, const ActPair* act, int64_t n_pairs, float* y,
                  size_t y_stride) {
+  // Whole tiles of R rows, at least kPrefetchBytes of weights ahead.
+  const size_t rows_ahead = (kPrefetchBytes / w_stride / R + 1) * R;
+  const size_t prefetch_ahead = rows_ahead * w_stride;
   __m512 acc[R][T];
   for (int r = 0; r < R; ++r)
     for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
@@ -243,13 +296,15 @@ void direct_tile(const uint8_t* w, size_t w_stride, int64_t nb, const ActPair* a
     for (int r = 0; r < R; ++r) {
       const uint8_t* b0 = w + r * w_stride + 2 * p * W::kBytes;
       const uint8_t* b1 = b0 + W::kBytes;
-      if (kPrefetchBytes) _mm_prefetch(reinterpret_cast<const char*>(b0 + kPrefetchBytes), _MM_HINT_T0);
+      // A pair of Q8_0 blocks (68 bytes) spans two cache lines.
+      for (size_t line = 0; line < 2 * W::kBytes; line += 64)
+        _mm_prefetch(reinterpret_cast<const char*>(b0 + prefetch_ahead + line), _MM_HINT_T0);
       if (full) {
-        wq[r] = _mm512_inserti64x4(_mm512_castsi256_si512(W::unpack(b0)), W::unpack(b1), 1);
+        wq[r] = W::unpack_pair(b0);
         wd[r] = pair_scale(W::d(b0), W::d(b1));
         if constexpr (W::kHasMin) wm[r] = pair_scale(W::m(b0), W::m(b1));
-      } else {  // odd last block: the upper half is zero, as is the activation's
-        wq[r] = _mm512_zextsi256_si512(W::unpack(b0));
+      } else {  // odd last block: its partner is zero, as is the activation's
+        wq[r] = pair_of(W::unpack(b0), _mm256_setzero_si256());
         wd[r] = pair_scale(W::d(b0), 0);
         if constexpr (W::kHasMin) wm[r] = pair_scale(W::m(b0), 0);
       }
