@@ -17,5 +17,6 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/LEMConfigVersion.cmake CO
 install(FILES ${PROJECT_BINARY_DIR}/LEMConfig.cmake ${PROJECT_BINARY_DIR}/LEMConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/LEM)
 
+file(RELATIVE_PATH LEM_PC_TO_PREFIX "${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig" "${CMAKE_INSTALL_PREFIX}")
 configure_file(cmake/lem.pc.in ${PROJECT_BINARY_DIR}/lem.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/lem.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -8,6 +8,7 @@
 // The float expressions keep ggml's order and types exactly (sums accumulated in sequence, int
 // codes converted to float where ggml converts them): the searches compare errors, so one
 // different rounding can pick a different scale.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -20,52 +21,84 @@ namespace {
 
 constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: a sub-block below this is "all zero"
 
-inline int clamp_int(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
+inline int clamp_int(int v, int lo, int hi) { return std::min(std::max(v, lo), hi); }
 
-// ggml's make_qx_quants with rmse_type 1 and no importance weights (the Q6_K reference path):
-// symmetric codes L in [0, 2 nmax) for a scale searched over iscale = -(nmax + 0.1 is) / max,
-// is = -9..9, weighting each element by x². Returns the scale (0 for an all-zero group).
-float make_qx_quants(int n, int nmax, const float* x, int8_t* L) {
-  float max = 0, amax = 0;
-  for (int i = 0; i < n; ++i) {
-    const float ax = std::fabs(x[i]);
-    if (ax > amax) {
-      amax = ax;
-      max = x[i];
+// ggml's make_qx_quants with rmse_type 1 and no importance weights (the Q6_K reference path),
+// for G groups of N at once: symmetric codes L in [0, 2 nmax) for a scale searched over
+// iscale = -(nmax + 0.1 is) / max, is = -9..9, weighting each element by x². Writes each group's
+// scale (0 for an all-zero group) and codes.
+//
+// The groups run in lockstep, lane g doing exactly ggml's scalar operations on group g in the
+// same order (so the results are bit-identical): ggml's version is a chain of dependent float
+// additions, and interleaving independent groups keeps the FPU busy (and lets the compiler use
+// SIMD across lanes) without changing any rounding.
+template <int G, int N>
+void make_qx_quants_groups(int nmax, const float* x, int8_t* L, float* scale_out) {
+  float xt[N][G], wt[N][G];  // element i of every group side by side
+  int32_t Lt[N][G], Laux[N][G];  // codes, as int: lanes of one width vectorise
+  for (int g = 0; g < G; ++g)
+    for (int i = 0; i < N; ++i) {
+      xt[i][g] = x[g * N + i];
+      wt[i][g] = xt[i][g] * xt[i][g];
     }
+  float max[G], amax[G];
+  for (int g = 0; g < G; ++g) max[g] = amax[g] = 0;
+  for (int i = 0; i < N; ++i)
+    for (int g = 0; g < G; ++g) {
+      const float ax = std::fabs(xt[i][g]);
+      if (ax > amax[g]) {
+        amax[g] = ax;
+        max[g] = xt[i][g];
+      }
+    }
+
+  float iscale[G], sumlx[G], suml2[G], scale[G], best[G];
+  for (int g = 0; g < G; ++g) {
+    iscale[g] = -nmax / max[g];
+    sumlx[g] = suml2[g] = 0;
   }
-  if (amax < kGroupMaxEps) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    return 0.f;
+  for (int i = 0; i < N; ++i)
+    for (int g = 0; g < G; ++g) {
+      const int l = clamp_int(nearest_int(iscale[g] * xt[i][g]), -nmax, nmax - 1);
+      Lt[i][g] = l + nmax;
+      sumlx[g] += wt[i][g] * xt[i][g] * l;
+      suml2[g] += wt[i][g] * l * l;
+    }
+  for (int g = 0; g < G; ++g) {
+    scale[g] = suml2[g] != 0 ? sumlx[g] / suml2[g] : 0.0f;
+    best[g] = scale[g] * sumlx[g];
   }
-  float iscale = -nmax / max;
-  float sumlx = 0, suml2 = 0;
-  for (int i = 0; i < n; ++i) {
-    const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-    L[i] = static_cast<int8_t>(l + nmax);
-    const float w = x[i] * x[i];
-    sumlx += w * x[i] * l;
-    suml2 += w * l * l;
-  }
-  float scale = suml2 != 0 ? sumlx / suml2 : 0.0f;
-  float best = scale * sumlx;
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
-    iscale = -(nmax + 0.1f * is) / max;
-    sumlx = suml2 = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-      const float w = x[i] * x[i];
-      sumlx += w * x[i] * l;
-      suml2 += w * l * l;
+    for (int g = 0; g < G; ++g) {
+      iscale[g] = -(nmax + 0.1f * is) / max[g];
+      sumlx[g] = suml2[g] = 0;
     }
-    if (suml2 > 0 && sumlx * sumlx > best * suml2) {
-      for (int i = 0; i < n; ++i) L[i] = static_cast<int8_t>(nmax + clamp_int(nearest_int(iscale * x[i]), -nmax, nmax - 1));
-      scale = sumlx / suml2;
-      best = scale * sumlx;
+    for (int i = 0; i < N; ++i)
+      for (int g = 0; g < G; ++g) {
+        const int l = clamp_int(nearest_int(iscale[g] * xt[i][g]), -nmax, nmax - 1);
+        Laux[i][g] = l + nmax;
+        sumlx[g] += wt[i][g] * xt[i][g] * l;
+        suml2[g] += wt[i][g] * l * l;
+      }
+    bool take[G];
+    for (int g = 0; g < G; ++g) {
+      take[g] = suml2[g] > 0 && sumlx[g] * sumlx[g] > best[g] * suml2[g];
+      if (take[g]) {
+        scale[g] = sumlx[g] / suml2[g];
+        best[g] = scale[g] * sumlx[g];
+      }
     }
+    for (int i = 0; i < N; ++i)
+      for (int g = 0; g < G; ++g)
+        if (take[g]) Lt[i][g] = Laux[i][g];
   }
-  return scale;
+
+  for (int g = 0; g < G; ++g) {
+    const bool all_zero = amax[g] < kGroupMaxEps;  // ggml returns early: codes 0, scale 0
+    scale_out[g] = all_zero ? 0.f : scale[g];
+    for (int i = 0; i < N; ++i) L[g * N + i] = static_cast<int8_t>(all_zero ? 0 : Lt[i][g]);
+  }
 }
 
 // ggml's make_q3_quants with do_rmse: symmetric codes in [-nmax, nmax), then up to 5 rounds of
@@ -118,72 +151,103 @@ float make_q3_quants(int n, int nmax, const float* x, int8_t* L) {
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
-// ggml's make_qkx2_quants: asymmetric codes L in [0, nmax] with x ≈ scale * L - the_min. Starts
-// from the min/max fit, then tries iscale = (rmin + rdelta is + nmax) / (max - min), is = 0..nstep,
-// each refined by weighted least squares, keeping the one with the smallest weighted error
-// (squared, or absolute when use_mad).
-float make_qkx2_quants(int n, int nmax, const float* x, const float* weights, uint8_t* L, float* the_min,
-                       uint8_t* Laux, float rmin, float rdelta, int nstep, bool use_mad) {
-  float min = x[0], max = x[0];
-  float sum_w = weights[0];
-  float sum_x = sum_w * x[0];
-  for (int i = 1; i < n; ++i) {
-    if (x[i] < min) min = x[i];
-    if (x[i] > max) max = x[i];
-    const float w = weights[i];
-    sum_w += w;
-    sum_x += w * x[i];
+// ggml's make_qkx2_quants for G groups of N at once: asymmetric codes L in [0, nmax] with
+// x ≈ scale * L - the_min. Starts from the min/max fit, then tries
+// iscale = (rmin + rdelta is + nmax) / (max - min), is = 0..nstep, each refined by weighted least
+// squares, keeping the one with the smallest weighted error (squared, or absolute when use_mad).
+// Lockstep lanes as in make_qx_quants_groups: lane g repeats ggml's scalar operations on group g.
+template <int G, int N, bool use_mad>
+void make_qkx2_quants_groups(int nmax, const float* x, const float* weights, uint8_t* L, float* scale_out,
+                             float* the_min_out, float rmin, float rdelta, int nstep) {
+  float xt[N][G], wt[N][G];
+  int32_t Lt[N][G], Laux[N][G];  // codes, as int: lanes of one width vectorise
+  for (int g = 0; g < G; ++g)
+    for (int i = 0; i < N; ++i) {
+      xt[i][g] = x[g * N + i];
+      wt[i][g] = weights[g * N + i];
+    }
+  float min[G], max[G], sum_w[G], sum_x[G];
+  for (int g = 0; g < G; ++g) {
+    min[g] = max[g] = xt[0][g];
+    sum_w[g] = wt[0][g];
+    sum_x[g] = sum_w[g] * xt[0][g];
   }
-  if (min > 0) min = 0;
-  if (max == min) {
-    for (int i = 0; i < n; ++i) L[i] = 0;
-    *the_min = -min;
-    return 0.f;
+  for (int i = 1; i < N; ++i)
+    for (int g = 0; g < G; ++g) {
+      if (xt[i][g] < min[g]) min[g] = xt[i][g];
+      if (xt[i][g] > max[g]) max[g] = xt[i][g];
+      sum_w[g] += wt[i][g];
+      sum_x[g] += wt[i][g] * xt[i][g];
+    }
+  float iscale[G], scale[G], best_error[G];
+  bool flat[G];  // max == min: ggml returns early with codes 0 and scale 0
+  for (int g = 0; g < G; ++g) {
+    if (min[g] > 0) min[g] = 0;
+    flat[g] = max[g] == min[g];
+    iscale[g] = nmax / (max[g] - min[g]);
+    scale[g] = 1 / iscale[g];
+    best_error[g] = 0;
   }
-  float iscale = nmax / (max - min);
-  float scale = 1 / iscale;
-  float best_error = 0;
-  for (int i = 0; i < n; ++i) {
-    L[i] = static_cast<uint8_t>(clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax));
-    float diff = scale * L[i] + min - x[i];
-    diff = use_mad ? std::fabs(diff) : diff * diff;
-    best_error += weights[i] * diff;
-  }
+  for (int i = 0; i < N; ++i)
+    for (int g = 0; g < G; ++g) {
+      Lt[i][g] = clamp_int(nearest_int(iscale[g] * (xt[i][g] - min[g])), 0, nmax);
+      float diff = scale[g] * Lt[i][g] + min[g] - xt[i][g];
+      diff = use_mad ? std::fabs(diff) : diff * diff;
+      best_error[g] += wt[i][g] * diff;
+    }
   for (int is = 0; is <= nstep; ++is) {
-    iscale = (rmin + rdelta * is + nmax) / (max - min);
-    float sum_l = 0, sum_l2 = 0, sum_xl = 0;
-    for (int i = 0; i < n; ++i) {
-      const int l = clamp_int(nearest_int(iscale * (x[i] - min)), 0, nmax);
-      Laux[i] = static_cast<uint8_t>(l);
-      const float w = weights[i];
-      sum_l += w * l;
-      sum_l2 += w * l * l;
-      sum_xl += w * l * x[i];
+    float sum_l[G], sum_l2[G], sum_xl[G];
+    for (int g = 0; g < G; ++g) {
+      iscale[g] = (rmin + rdelta * is + nmax) / (max[g] - min[g]);
+      sum_l[g] = sum_l2[g] = sum_xl[g] = 0;
     }
-    const float D = sum_w * sum_l2 - sum_l * sum_l;
-    if (D > 0) {
-      float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-      float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-      if (this_min > 0) {
-        this_min = 0;
-        this_scale = sum_xl / sum_l2;
+    for (int i = 0; i < N; ++i)
+      for (int g = 0; g < G; ++g) {
+        const int l = clamp_int(nearest_int(iscale[g] * (xt[i][g] - min[g])), 0, nmax);
+        Laux[i][g] = l;
+        const float w = wt[i][g];
+        sum_l[g] += w * l;
+        sum_l2[g] += w * l * l;
+        sum_xl[g] += w * l * xt[i][g];
       }
-      float cur_error = 0;
-      for (int i = 0; i < n; ++i) {
-        float diff = this_scale * Laux[i] + this_min - x[i];
+    float this_scale[G], this_min[G], cur_error[G];
+    bool solvable[G];
+    for (int g = 0; g < G; ++g) {
+      const float D = sum_w[g] * sum_l2[g] - sum_l[g] * sum_l[g];
+      solvable[g] = D > 0;
+      this_scale[g] = (sum_w[g] * sum_xl[g] - sum_x[g] * sum_l[g]) / D;
+      this_min[g] = (sum_l2[g] * sum_x[g] - sum_l[g] * sum_xl[g]) / D;
+      if (this_min[g] > 0) {
+        this_min[g] = 0;
+        this_scale[g] = sum_xl[g] / sum_l2[g];
+      }
+      cur_error[g] = 0;
+    }
+    for (int i = 0; i < N; ++i)
+      for (int g = 0; g < G; ++g) {
+        float diff = this_scale[g] * Laux[i][g] + this_min[g] - xt[i][g];
         diff = use_mad ? std::fabs(diff) : diff * diff;
-        cur_error += weights[i] * diff;
+        cur_error[g] += wt[i][g] * diff;
       }
-      if (cur_error < best_error) {
-        std::memcpy(L, Laux, static_cast<size_t>(n));
-        best_error = cur_error;
-        scale = this_scale;
-        min = this_min;
+    bool take[G];
+    for (int g = 0; g < G; ++g) {
+      take[g] = solvable[g] && cur_error[g] < best_error[g];
+      if (take[g]) {
+        best_error[g] = cur_error[g];
+        scale[g] = this_scale[g];
+        min[g] = this_min[g];
       }
     }
+    for (int i = 0; i < N; ++i)
+      for (int g = 0; g < G; ++g)
+        if (take[g]) Lt[i][g] = Laux[i][g];
   }
-  *the_min = -min;
-  return scale;
+
+  for (int g = 0; g < G; ++g) {
+    the_min_out[g] = -min[g];
+    scale_out[g] = flat[g] ? 0.f : scale[g];
+    for (int i = 0; i < N; ++i) L[g * N + i] = static_cast<uint8_t>(flat[g] ? 0 : Lt[i][g]);
+  }
 }
 
 // The 6-bit scale and min of sub-block j of a Q4_K/Q5_K super-block (ggml's get_scale_min_k4).
@@ -201,17 +265,18 @@ void get_scale_min_k4(int j, const uint8_t* q, uint8_t& d, uint8_t& m) {
 // d, dmin and the codes L[256] in [0, nmax]. rmin/nstep are ggml's per-type search settings.
 void quantize_scale_min_32(const float* x, int nmax, float rmin, int nstep, uint8_t* packed_scales, uint16_t& d_out,
                            uint16_t& dmin_out, uint8_t* L) {
-  uint8_t Laux[32];
-  float weights[32];
+  float weights[kQK_K];
   float mins[kQK_K / 32];
   float scales[kQK_K / 32];
-  float max_scale = 0, max_min = 0;  // deducting the min keeps scales positive
   for (int j = 0; j < kQK_K / 32; ++j) {
     float sum_x2 = 0;
     for (int l = 0; l < 32; ++l) sum_x2 += x[32 * j + l] * x[32 * j + l];
     const float av_x = std::sqrt(sum_x2 / 32);
-    for (int l = 0; l < 32; ++l) weights[l] = av_x + std::fabs(x[32 * j + l]);
-    scales[j] = make_qkx2_quants(32, nmax, x + 32 * j, weights, L + 32 * j, &mins[j], Laux, rmin, 0.1f, nstep, false);
+    for (int l = 0; l < 32; ++l) weights[32 * j + l] = av_x + std::fabs(x[32 * j + l]);
+  }
+  make_qkx2_quants_groups<kQK_K / 32, 32, false>(nmax, x, weights, L, scales, mins, rmin, 0.1f, nstep);
+  float max_scale = 0, max_min = 0;  // deducting the min keeps scales positive
+  for (int j = 0; j < kQK_K / 32; ++j) {
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }
@@ -254,16 +319,15 @@ void quantize_scale_min_32(const float* x, int nmax, float rmin, int nstep, uint
 void q2_k(const float* x, void* dst, int64_t nblocks) {
   constexpr float q4scale = 15.f;
   uint8_t L[kQK_K];
-  uint8_t Laux[16];
-  float weights[16];
+  float weights[kQK_K];
   float mins[kQK_K / 16];
   float scales[kQK_K / 16];
   for (int64_t i = 0; i < nblocks; ++i, x += kQK_K) {
     BlockQ2_K b;
+    for (int l = 0; l < kQK_K; ++l) weights[l] = std::fabs(x[l]);
+    make_qkx2_quants_groups<kQK_K / 16, 16, true>(3, x, weights, L, scales, mins, -0.5f, 0.1f, 15);
     float max_scale = 0, max_min = 0;
     for (int j = 0; j < kQK_K / 16; ++j) {
-      for (int l = 0; l < 16; ++l) weights[l] = std::fabs(x[16 * j + l]);
-      scales[j] = make_qkx2_quants(16, 3, x + 16 * j, weights, L + 16 * j, &mins[j], Laux, -0.5f, 0.1f, 15, true);
       if (scales[j] > max_scale) max_scale = scales[j];
       if (mins[j] > max_min) max_min = mins[j];
     }
@@ -414,10 +478,10 @@ void q6_k(const float* x, void* dst, int64_t nblocks) {
   float scales[kQK_K / 16];
   for (int64_t i = 0; i < nblocks; ++i, x += kQK_K) {
     BlockQ6_K b;
+    make_qx_quants_groups<kQK_K / 16, 16>(32, x, L, scales);
     float max_scale = 0, max_abs_scale = 0;
     for (int ib = 0; ib < kQK_K / 16; ++ib) {
-      const float scale = make_qx_quants(16, 32, x + 16 * ib, L + 16 * ib);
-      scales[ib] = scale;
+      const float scale = scales[ib];
       const float abs_scale = std::fabs(scale);
       if (abs_scale > max_abs_scale) {
         max_abs_scale = abs_scale;

@@ -2,7 +2,9 @@
 // against ggml's fixture dot products, the scalar reference and the dequantised operands.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -97,6 +99,9 @@ struct Fixture {
 void check_fixture_rows(const char* what, GemmFn gemm, const Fixture& f, const std::vector<unsigned char>& act,
                         int64_t cols) {
   const auto rows = static_cast<int64_t>(f.ref.size());
+  auto close = [&](float got, int64_t r) {
+    return std::fabs(got - f.ref[static_cast<size_t>(r)]) <= 1e-5 * f.abs_sum[static_cast<size_t>(r)];
+  };
   // All rows in one call (the GEMM path) and each row on its own (n_rows = 1).
   std::vector<float> y(static_cast<size_t>(rows), NAN);
   gemm(cols, f.weights.data(), f.row_size, rows, act.data(), act.size(), 1, y.data(), static_cast<size_t>(rows));
@@ -105,9 +110,21 @@ void check_fixture_rows(const char* what, GemmFn gemm, const Fixture& f, const s
     gemm(cols, f.weights.data() + static_cast<size_t>(r) * f.row_size, f.row_size, 1, act.data(), act.size(), 1,
          &single, 1);
     INFO(what << " row " << r << ": got " << y[static_cast<size_t>(r)] << " want " << f.ref[static_cast<size_t>(r)]);
-    CHECK(std::fabs(y[static_cast<size_t>(r)] - f.ref[static_cast<size_t>(r)]) <= 1e-5 * f.abs_sum[static_cast<size_t>(r)]);
+    CHECK(close(y[static_cast<size_t>(r)], r));
     CHECK(single == y[static_cast<size_t>(r)]);
   }
+  // A prefill-sized batch (the activation row repeated), which takes the SIMD kernels' multi-token
+  // paths.
+  const int64_t n_tok = 20;
+  std::vector<unsigned char> acts;
+  for (int64_t t = 0; t < n_tok; ++t) acts.insert(acts.end(), act.begin(), act.end());
+  std::vector<float> yb(static_cast<size_t>(rows * n_tok), NAN);
+  gemm(cols, f.weights.data(), f.row_size, rows, acts.data(), act.size(), n_tok, yb.data(), static_cast<size_t>(rows));
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t r = 0; r < rows; ++r) {
+      INFO(what << " batch token " << t << " row " << r << ": got " << yb[static_cast<size_t>(t * rows + r)]);
+      CHECK(close(yb[static_cast<size_t>(t * rows + r)], r));
+    }
 }
 
 TEST_CASE("super-block kernels match ggml's fixture dot products at every ISA level", "[kernels]") {

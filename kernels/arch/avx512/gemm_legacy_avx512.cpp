@@ -26,6 +26,7 @@
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -38,7 +39,10 @@ namespace lem {
 namespace {
 
 // Below this many tokens the direct path is faster than repacking the weights.
-constexpr int64_t kRepackMinTokens = 4;
+#ifndef RMT
+#define RMT 8
+#endif
+constexpr int64_t kRepackMinTokens = RMT;
 #ifndef PF
 #define PF 8192
 #endif
@@ -354,6 +358,13 @@ void gemm_direct(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, 
 // ================================ repacked path ================================================
 
 constexpr int kGroupRows = 16;
+constexpr int kPackedTokens = 8;                  // tokens per register tile
+#ifndef PCB
+#define PCB 256
+#define ACB 128
+#endif
+constexpr size_t kPackedChunkBytes = PCB * 1024;  // repacked rows kept in L2 while all tokens pass
+constexpr size_t kActChunkBytes = ACB * 1024;     // activations kept in L2 while a chunk of rows passes
 
 // One block of 16 rows: q[j] lane i holds weights 4j..4j+3 of row i (unsigned, with the offset);
 // d and m are the rows' scales and mins as float.
@@ -363,64 +374,131 @@ struct alignas(64) PackedBlock {
   float m[kGroupRows];
 };
 
-// permutex2var indices for one butterfly stage that swaps bit `vb` of the register index with bit
-// `lb` of the lane index (upper: the output whose register bit vb is 1), optionally followed by
-// the lane permutation that turns lane (i0, i3, i2, i1) into lane i.
-struct TransposeStage {
-  __m512i lower, upper;
+// 16 bytes at offset `off` of four blocks, one block per 128-bit lane.
+__m512i load_quad(const uint8_t* const* blk, size_t off) {
+  __m512i v = _mm512_castsi128_si512(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[0] + off)));
+  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[1] + off)), 1);
+  v = _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[2] + off)), 2);
+  return _mm512_inserti32x4(v, _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk[3] + off)), 3);
+}
+
+// Weights 0..15 (lo) and 16..31 (hi) of four blocks, one block per 128-bit lane: what each
+// format's unpack_quad() returns, unsigned with the format's offset.
+struct Quad {
+  __m512i lo, hi;
 };
 
-TransposeStage transpose_stage(int lb, bool final_lane_order) {
-  alignas(64) int32_t lo[16], hi[16];
+Quad quad_nibbles(const uint8_t* const* blk, size_t qs) {
+  const __m512i q = load_quad(blk, qs);
+  const __m512i mask = _mm512_set1_epi8(0x0F);
+  return {_mm512_and_si512(q, mask), _mm512_and_si512(_mm512_srli_epi16(q, 4), mask)};
+}
+
+// Adds the fifth bits of four Q5_* blocks: bits 0..15 of each qh belong to lo, 16..31 to hi.
+Quad add_fifth_bits_quad(Quad q, const uint8_t* const* blk, size_t qh) {
+  uint64_t lo = 0, hi = 0;
+  for (int i = 0; i < 4; ++i) {
+    const uint64_t h = load_u32(blk[i] + qh);
+    lo |= (h & 0xFFFF) << (16 * i);
+    hi |= (h >> 16) << (16 * i);
+  }
+  const __m512i sixteen = _mm512_set1_epi8(16);
+  return {_mm512_mask_add_epi8(q.lo, lo, q.lo, sixteen), _mm512_mask_add_epi8(q.hi, hi, q.hi, sixteen)};
+}
+
+template <typename W>
+Quad unpack_quad(const uint8_t* const* blk);
+
+template <>
+Quad unpack_quad<Q4_0>(const uint8_t* const* blk) {
+  return quad_nibbles(blk, offsetof(BlockQ4_0, qs));
+}
+template <>
+Quad unpack_quad<Q4_1>(const uint8_t* const* blk) {
+  return quad_nibbles(blk, offsetof(BlockQ4_1, qs));
+}
+template <>
+Quad unpack_quad<Q5_0>(const uint8_t* const* blk) {
+  return add_fifth_bits_quad(quad_nibbles(blk, offsetof(BlockQ5_0, qs)), blk, offsetof(BlockQ5_0, qh));
+}
+template <>
+Quad unpack_quad<Q5_1>(const uint8_t* const* blk) {
+  return add_fifth_bits_quad(quad_nibbles(blk, offsetof(BlockQ5_1, qs)), blk, offsetof(BlockQ5_1, qh));
+}
+template <>
+Quad unpack_quad<Q8_0>(const uint8_t* const* blk) {
+  const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
+  return {_mm512_xor_si512(load_quad(blk, offsetof(BlockQ8_0, qs)), flip),
+          _mm512_xor_si512(load_quad(blk, offsetof(BlockQ8_0, qs) + 16), flip)};
+}
+template <>
+Quad unpack_quad<IQ4_NL>(const uint8_t* const* blk) {
+  const __m128i levels = _mm_loadu_si128(reinterpret_cast<const __m128i*>(iq::kValuesIq4nl));
+  const __m512i table = _mm512_xor_si512(_mm512_broadcast_i32x4(levels), _mm512_set1_epi8(static_cast<char>(0x80)));
+  const Quad q = quad_nibbles(blk, offsetof(BlockIQ4_NL, qs));
+  return {_mm512_shuffle_epi8(table, q.lo), _mm512_shuffle_epi8(table, q.hi)};
+}
+
+// permutex2var indices for one butterfly step of a transpose: the step swaps bit `lb` of the lane
+// index with the register bit that tells the lower output from the upper one. Output lane L then
+// takes the step's result at lane lane_map[L], which folds a final lane reordering in.
+struct alignas(64) PermuteIndices {
+  int32_t lane[16];
+};
+
+constexpr PermuteIndices transpose_step(int lb, bool upper, const int (&lane_map)[16]) {
+  PermuteIndices p{};
   for (int out = 0; out < 16; ++out) {
-    const int l = final_lane_order ? (out & 1) * 8 + (out >> 1) : out;
-    const int from_upper = ((l >> lb) & 1) * 16;
-    lo[out] = from_upper + (l & ~(1 << lb));
-    hi[out] = from_upper + (l | (1 << lb));
+    const int l = lane_map[out];
+    const int from_upper_input = ((l >> lb) & 1) * 16;
+    p.lane[out] = from_upper_input + (upper ? (l | (1 << lb)) : (l & ~(1 << lb)));
   }
-  return {_mm512_load_si512(lo), _mm512_load_si512(hi)};
+  return p;
 }
 
-// Transposes 16 rows of 8 dwords into 8 registers of 16 lanes: out[j] lane i = dword j of row i.
-// Register p starts as rows 2p, 2p+1, so (register bits, lane bits) = (i3 i2 i1, i0 j2 j1 j0);
-// three butterflies swap register bit s with lane bit s, leaving (j2 j1 j0, i0 i3 i2 i1), and the
-// last one also reorders the lanes to i.
-void transpose_16x8(const __m256i (&rows)[kGroupRows], __m512i (&out)[8]) {
-  static const TransposeStage stages[3] = {transpose_stage(0, false), transpose_stage(1, false),
-                                           transpose_stage(2, true)};
-  __m512i v[8];
-  for (int p = 0; p < 8; ++p) v[p] = _mm512_inserti64x4(_mm512_castsi256_si512(rows[2 * p]), rows[2 * p + 1], 1);
-  for (int s = 0; s < 3; ++s) {
-    __m512i next[8];
-    for (int lower = 0; lower < 8; ++lower) {
-      if (lower & (1 << s)) continue;
-      const int upper = lower | (1 << s);
-      next[lower] = _mm512_permutex2var_epi32(v[lower], stages[s].lower, v[upper]);
-      next[upper] = _mm512_permutex2var_epi32(v[lower], stages[s].upper, v[upper]);
-    }
-    for (int p = 0; p < 8; ++p) v[p] = next[p];
-  }
-  for (int j = 0; j < 8; ++j) out[j] = v[j];
+constexpr int kIdentityLanes[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+constexpr int kRowsToLanes[16] = {0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15};
+constexpr PermuteIndices kStep0Lower = transpose_step(0, false, kIdentityLanes);
+constexpr PermuteIndices kStep0Upper = transpose_step(0, true, kIdentityLanes);
+constexpr PermuteIndices kStep1Lower = transpose_step(1, false, kRowsToLanes);
+constexpr PermuteIndices kStep1Upper = transpose_step(1, true, kRowsToLanes);
+
+// in[g] lane 4m + i is dword i of row 4g + m (four rows of 16 bytes); out[i] lane 4g + m is the
+// same dword: the rows move to the lanes. Register bits (g1 g0) and lane bits (m1 m0 i1 i0) become,
+// after swapping g0 with i0 and g1 with i1, (i1 i0) and (m1 m0 g1 g0); the second step also
+// reorders the lanes to (g1 g0 m1 m0).
+inline __attribute__((always_inline)) void transpose_quads(const __m512i (&in)[4], __m512i* out) {
+  const __m512i l0 = _mm512_load_si512(kStep0Lower.lane), u0 = _mm512_load_si512(kStep0Upper.lane);
+  const __m512i l1 = _mm512_load_si512(kStep1Lower.lane), u1 = _mm512_load_si512(kStep1Upper.lane);
+  const __m512i a0 = _mm512_permutex2var_epi32(in[0], l0, in[1]), a1 = _mm512_permutex2var_epi32(in[0], u0, in[1]);
+  const __m512i a2 = _mm512_permutex2var_epi32(in[2], l0, in[3]), a3 = _mm512_permutex2var_epi32(in[2], u0, in[3]);
+  out[0] = _mm512_permutex2var_epi32(a0, l1, a2);
+  out[2] = _mm512_permutex2var_epi32(a0, u1, a2);
+  out[1] = _mm512_permutex2var_epi32(a1, l1, a3);
+  out[3] = _mm512_permutex2var_epi32(a1, u1, a3);
 }
 
-// Repacks rows [0, n) (n <= 16) of every block; missing rows are zero with scale 0.
+// Repacks rows [0, n) (n <= 16) of every block; missing rows read a zero block (scale 0).
 template <typename W>
 void repack_group(const uint8_t* w, size_t w_stride, int n, int64_t nb, PackedBlock* out) {
+  static const uint8_t kZeroBlock[64] = {};
   for (int64_t b = 0; b < nb; ++b) {
-    __m256i rows[kGroupRows];
-    alignas(32) uint16_t d[kGroupRows] = {}, m[kGroupRows] = {};
+    const uint8_t* blk[kGroupRows];
+    alignas(32) uint16_t d[kGroupRows], m[kGroupRows];
     for (int i = 0; i < kGroupRows; ++i) {
-      if (i < n) {
-        const uint8_t* blk = w + i * w_stride + b * W::kBytes;
-        rows[i] = W::unpack(blk);
-        d[i] = W::d(blk);
-        m[i] = W::m(blk);
-      } else {
-        rows[i] = _mm256_setzero_si256();
-      }
+      blk[i] = i < n ? w + i * w_stride + b * W::kBytes : kZeroBlock;
+      d[i] = W::d(blk[i]);
+      m[i] = W::m(blk[i]);
+    }
+    __m512i lo[4], hi[4];
+    for (int g = 0; g < 4; ++g) {
+      const Quad q = unpack_quad<W>(blk + 4 * g);
+      lo[g] = q.lo;
+      hi[g] = q.hi;
     }
     __m512i q[8];
-    transpose_16x8(rows, q);
+    transpose_quads(lo, q);      // weights 0..15: registers 0..3
+    transpose_quads(hi, q + 4);  // weights 16..31: registers 4..7
     PackedBlock& o = out[b];
     for (int j = 0; j < 8; ++j) _mm512_store_si512(o.q[j], q[j]);
     _mm512_store_ps(o.d, _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(d))));
@@ -428,7 +506,8 @@ void repack_group(const uint8_t* w, size_t w_stride, int n, int64_t nb, PackedBl
   }
 }
 
-// 16 rows x T tokens starting at token t0. sc holds the activation block scales, token-major.
+// 16 rows x T tokens. `a` and `sc` start at the first token; sc holds the activation block
+// scales with rows of nb entries.
 template <typename W, int T>
 void packed_tile(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride, const ActBlockScales* sc,
                  __mmask16 row_mask, float* y, size_t y_stride) {
@@ -457,17 +536,29 @@ void packed_tile(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_s
   for (int t = 0; t < T; ++t) _mm512_mask_storeu_ps(y + t * y_stride, row_mask, acc[t]);
 }
 
-constexpr int kPackedTokens = 8;
-
 template <typename W, int T>
-void packed_tokens_tail(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride,
-                        const ActBlockScales* sc, __mmask16 row_mask, float* y, size_t y_stride, int64_t n) {
+void packed_tail(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride, const ActBlockScales* sc,
+                 __mmask16 row_mask, float* y, size_t y_stride, int64_t n) {
   if constexpr (T > 0) {
     if (n == T) return packed_tile<W, T>(pw, nb, a, a_stride, sc, row_mask, y, y_stride);
-    packed_tokens_tail<W, T - 1>(pw, nb, a, a_stride, sc, row_mask, y, y_stride, n);
+    packed_tail<W, T - 1>(pw, nb, a, a_stride, sc, row_mask, y, y_stride, n);
   }
 }
 
+// One repacked group of 16 rows x n_tok tokens.
+template <typename W>
+void packed_tokens(const PackedBlock* pw, int64_t nb, const uint8_t* a, size_t a_stride, const ActBlockScales* sc,
+                   int64_t n_tok, __mmask16 row_mask, float* y, size_t y_stride) {
+  int64_t t = 0;
+  for (; t + kPackedTokens <= n_tok; t += kPackedTokens)
+    packed_tile<W, kPackedTokens>(pw, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask, y + t * y_stride, y_stride);
+  if (t < n_tok)
+    packed_tail<W, kPackedTokens - 1>(pw, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask, y + t * y_stride,
+                                      y_stride, n_tok - t);
+}
+
+// Rows are repacked a chunk of groups at a time (about kPackedChunkBytes), and each chunk meets
+// the tokens a chunk at a time (about kActChunkBytes of activations), so both stay in L2.
 template <typename W>
 void gemm_repacked(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a, size_t a_stride,
                    int64_t n_tok, float* y, size_t y_stride) {
@@ -477,19 +568,30 @@ void gemm_repacked(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows
   for (int64_t t = 0; t < n_tok; ++t)
     for (int64_t b = 0; b < nb; ++b) sc[t * nb + b] = act_block_scales<W>(a + t * a_stride + b * A::kBytes);
 
+  const size_t group_bytes = static_cast<size_t>(nb) * sizeof(PackedBlock);
+  const int64_t groups_per_chunk = static_cast<int64_t>(kPackedChunkBytes / group_bytes > 0 ? kPackedChunkBytes / group_bytes : 1);
+  const int64_t tokens_per_chunk =
+      std::max<int64_t>(kPackedTokens, static_cast<int64_t>(kActChunkBytes / (static_cast<size_t>(nb) * A::kBytes)) /
+                                           kPackedTokens * kPackedTokens);
   auto* packed = reinterpret_cast<PackedBlock*>(
-      kernel_scratch(ScratchSlot::Weights, static_cast<size_t>(nb) * sizeof(PackedBlock)));
-  for (int64_t r = 0; r < n_rows; r += kGroupRows) {
-    const int n = static_cast<int>(n_rows - r < kGroupRows ? n_rows - r : kGroupRows);
-    const __mmask16 row_mask = static_cast<__mmask16>((1u << n) - 1u);
-    repack_group<W>(w + r * w_stride, w_stride, n, nb, packed);
-    int64_t t = 0;
-    for (; t + kPackedTokens <= n_tok; t += kPackedTokens)
-      packed_tile<W, kPackedTokens>(packed, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask,
-                                    y + t * y_stride + r, y_stride);
-    if (t < n_tok)
-      packed_tokens_tail<W, kPackedTokens - 1>(packed, nb, a + t * a_stride, a_stride, sc + t * nb, row_mask,
-                                               y + t * y_stride + r, y_stride, n_tok - t);
+      kernel_scratch(ScratchSlot::Weights, static_cast<size_t>(groups_per_chunk) * group_bytes));
+
+  for (int64_t r0 = 0; r0 < n_rows; r0 += groups_per_chunk * kGroupRows) {
+    const int64_t n_groups = std::min(groups_per_chunk, (n_rows - r0 + kGroupRows - 1) / kGroupRows);
+    for (int64_t g = 0; g < n_groups; ++g) {
+      const int64_t r = r0 + g * kGroupRows;
+      const int n = static_cast<int>(std::min<int64_t>(kGroupRows, n_rows - r));
+      repack_group<W>(w + r * w_stride, w_stride, n, nb, packed + g * nb);
+    }
+    for (int64_t t0 = 0; t0 < n_tok; t0 += tokens_per_chunk) {
+      const int64_t nt = std::min(tokens_per_chunk, n_tok - t0);
+      for (int64_t g = 0; g < n_groups; ++g) {
+        const int64_t r = r0 + g * kGroupRows;
+        const int n = static_cast<int>(std::min<int64_t>(kGroupRows, n_rows - r));
+        packed_tokens<W>(packed + g * nb, nb, a + t0 * a_stride, a_stride, sc + t0 * nb, nt,
+                         static_cast<__mmask16>((1u << n) - 1u), y + t0 * y_stride + r, y_stride);
+      }
+    }
   }
 }
 
