@@ -21,7 +21,7 @@ constexpr int32_t kNormal = 1, kControl = 3, kUserDefined = 4, kUnused = 5, kByt
 constexpr float kPadScore = -10000.0f;
 constexpr float kAddedTokenScore = -1000.0f;
 
-std::string pad_piece(uint64_t id) { return "[PAD" + std::to_string(id) + "]"; }
+std::string pad_piece(uint64_t id) { return fmt::format("[PAD{}]", id); }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 bool ends_with(std::string_view s, std::string_view p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
@@ -97,9 +97,16 @@ bool looks_special(std::string_view t) {
          (starts_with(t, "<\xEF\xBD\x9C") && ends_with(t, "\xEF\xBD\x9C>")) || (starts_with(t, "<unused") && ends_with(t, ">"));
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (size_t pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) s.replace(pos, from.size(), to);
-  return s;
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t hit = s.find(from); hit != std::string_view::npos; hit = s.find(from, pos)) {
+    out.append(s.substr(pos, hit - pos));
+    out.append(to);
+    pos = hit + from.size();
+  }
+  out.append(s.substr(pos));
+  return out;
 }
 
 // A tokenizer_config.json token entry: "<bos>" or {"content": "<bos>", ...}.
@@ -126,10 +133,10 @@ void add_vocab_from_tokenizer_json(io::GgufWriter& w, const std::string& source,
   std::vector<float> scores(n_vocab, kPadScore);
   std::vector<bool> present(n_vocab, false);
   for (const auto& [piece, id_json] : tj.at("model").at("vocab").items()) {
-    if (!id_json.is_number_unsigned()) bad("model.vocab['" + piece + "'] is not a non-negative integer id");
+    if (!id_json.is_number_unsigned()) bad(fmt::format("model.vocab['{}'] is not a non-negative integer id", piece));
     const uint64_t id = id_json.get<uint64_t>();
     if (id >= n_vocab) continue;  // beyond the model's embedding rows: dropped, as the converter does
-    if (present[id]) bad("model.vocab has two pieces with id " + std::to_string(id));
+    if (present[id]) bad(fmt::format("model.vocab has two pieces with id {}", id));
     tokens[id] = piece;
     types[id] = is_byte_piece(piece) ? kByte : kNormal;
     present[id] = true;

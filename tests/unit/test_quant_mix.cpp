@@ -25,6 +25,13 @@ int layer_of(const std::string& name) {
   return std::stoi(name.substr(4, name.find('.', 4) - 4));
 }
 
+std::string blk(int i, const char* tensor) {
+  std::string name = "blk.";
+  name += std::to_string(i);
+  name += tensor;
+  return name;
+}
+
 std::string type_name(GgmlType t) {
   std::string s(lem::ggml_traits(t).name);
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -50,7 +57,10 @@ TEST_CASE("llama_quantize_type reproduces llama-quantize's choices for the tiny 
       INFO(file << " (ftype " << lem::llama_ftype_name(ftype) << ")");
       REQUIRE(lem::llama_ftype_name(ftype) != "?");
       // The file name spells the ftype.
-      CHECK(file.find("-" + std::string(lem::llama_ftype_name(ftype)) + ".gguf") != std::string::npos);
+      std::string suffix = "-";
+      suffix += lem::llama_ftype_name(ftype);
+      suffix += ".gguf";
+      CHECK(file.find(suffix) != std::string::npos);
       for (const auto& [tensor, want] : entry.at("tensors").items()) {
         const auto* info = shapes->find_tensor(tensor);
         REQUIRE(info != nullptr);
@@ -92,14 +102,14 @@ TEST_CASE("llama_quantize_type: Gemma 3 1B and 4B mixes of spec §6", "[quant_mi
     for (int i = 0; i < 26; ++i) {
       const bool more = std::find(more_1b.begin(), more_1b.end(), i) != more_1b.end();
       INFO("1B layer " << i);
-      CHECK((t(LlamaFtype::Q4_K_M, "blk." + std::to_string(i) + ".ffn_down.weight", i, 26, 6912, 4, 1) ==
+      CHECK((t(LlamaFtype::Q4_K_M, blk(i, ".ffn_down.weight"), i, 26, 6912, 4, 1) ==
              GgmlType::Q6_K) == more);
     }
     // 4B: rows of 2560 take K-quants; more(i) = 0-3, 6, 9, ..., 27, 29-33.
     for (int i = 0; i < 34; ++i) {
       const bool more = i < 4 || i >= 29 || (i - 4) % 3 == 2;
       INFO("4B layer " << i);
-      CHECK(t(LlamaFtype::Q4_K_M, "blk." + std::to_string(i) + ".attn_v.weight", i, 34, 2560, 8, 4) ==
+      CHECK(t(LlamaFtype::Q4_K_M, blk(i, ".attn_v.weight"), i, 34, 2560, 8, 4) ==
             (more ? GgmlType::Q6_K : GgmlType::Q4_K));
     }
     CHECK(t(LlamaFtype::Q4_K_M, "token_embd.weight", -1, 34, 2560, 8, 4) == GgmlType::Q6_K);

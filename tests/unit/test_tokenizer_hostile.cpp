@@ -60,13 +60,10 @@ json small_tokenizer_json() {
         {"merges", json::array({json::array({"a", "b"}), json::array({"c", "d"})})}}}};
 }
 
-std::string write_json(const std::string& name, const std::string& text) {
-  const std::string path = temp_path(name);
-  write_text(path, text);
-  return path;
+Tokenizer load_json_text(const std::string& text) {
+  const TempFile file("tokenizer.json", text);
+  return Tokenizer::from_hf_json(file.path());
 }
-
-Tokenizer load_json_text(const std::string& text) { return Tokenizer::from_hf_json(write_json("tokenizer.json", text)); }
 
 void check_json_error(const std::string& text, Status status, const std::string& message_part) {
   INFO("tokenizer.json: " << text.substr(0, 300));
@@ -110,9 +107,8 @@ struct SmallGguf {
 };
 
 Tokenizer load_gguf(const GgufWriter& w) {
-  const std::string path = temp_path("vocab.gguf");
-  w.write(path);
-  return Tokenizer::from_gguf(*lem::io::GgufFile::open(path));
+  const TempFile file("vocab.gguf", w.bytes());
+  return Tokenizer::from_gguf(*lem::io::GgufFile::open(file.path()));
 }
 
 void check_gguf_error(const GgufWriter& w, Status status, const std::string& message_part) {
@@ -244,12 +240,14 @@ TEST_CASE("malformed tokenizer.json gives BadFormat or Unsupported", "[tokenizer
 }
 
 TEST_CASE("malformed tokenizer_config.json and generation_config.json", "[tokenizer][hostile]") {
-  const std::string tokenizer_path = write_json("cfg-tokenizer.json", small_tokenizer_json().dump());
+  const TempFile tokenizer_json("cfg-tokenizer.json", small_tokenizer_json().dump());
   auto check_config = [&](const std::string& config, const std::string& generation, const std::string& part) {
     INFO("config " << config << " generation " << generation);
+    const TempFile config_file("config.json", config);
+    const TempFile generation_file("generation.json", generation);
     try {
-      (void)Tokenizer::from_hf_json(tokenizer_path, config.empty() ? "" : write_json("config.json", config),
-                                    generation.empty() ? "" : write_json("generation.json", generation));
+      (void)Tokenizer::from_hf_json(tokenizer_json.path(), config.empty() ? "" : config_file.path(),
+                                    generation.empty() ? "" : generation_file.path());
       FAIL("the config was accepted");
     } catch (const lem::Error& e) {
       CHECK(e.status() == Status::BadFormat);
@@ -265,11 +263,10 @@ TEST_CASE("malformed tokenizer_config.json and generation_config.json", "[tokeni
   check_config("", R"({"eos_token_id": [1, 99]})", "eos_token_id 99");
   check_config("", R"({"eos_token_id": "1"})", "eos_token_id");
 
-  const Tokenizer t = Tokenizer::from_hf_json(
-      tokenizer_path,
-      write_json("config.json", R"({"add_bos_token": false, "eos_token": {"content": "<start_of_turn>"},
-                                   "chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})"),
-      write_json("generation.json", R"({"eos_token_id": [1, 2]})"));
+  const TempFile config("config.json", R"({"add_bos_token": false, "eos_token": {"content": "<start_of_turn>"},
+      "chat_template": [{"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]})");
+  const TempFile generation("generation.json", R"({"eos_token_id": [1, 2]})");
+  const Tokenizer t = Tokenizer::from_hf_json(tokenizer_json.path(), config.path(), generation.path());
   CHECK_FALSE(t.add_bos_by_default());
   CHECK(t.eos_id() == 4);
   CHECK(t.eos_ids() == std::vector<int32_t>{1, 2, 4});
@@ -300,7 +297,6 @@ TEST_CASE("malformed GGUF tokenizer metadata gives BadFormat or Unsupported", "[
     s.add_string("tokenizer.ggml.model", "llama");
     s.add_string("tokenizer.ggml.tokens", "abc");
     check_gguf_error(s, Status::BadFormat, "expected an array of string");
-    GgufWriter scores = base.writer();
     GgufWriter t2;
     t2.add_string("tokenizer.ggml.model", "llama");
     t2.add_string_array("tokenizer.ggml.tokens", base.tokens);

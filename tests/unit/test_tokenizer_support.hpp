@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <system_error>
 #include <fstream>
 #include <string>
 #include <unistd.h>
@@ -53,6 +54,22 @@ inline std::string temp_path(const std::string& name) {
 
 inline void write_text(const std::string& path, const std::string& text) { write_bytes(path, text.data(), text.size()); }
 
+// A file in the temp folder holding `contents`, removed when the object goes away.
+class TempFile {
+ public:
+  TempFile(const std::string& name, const std::string& contents) : path_(temp_path(name)) { write_text(path_, contents); }
+  ~TempFile() {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+  }
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Writes GGUF v3 files with metadata only (no tensors), like a vocab-only GGUF.
 class GgufWriter {
  public:
@@ -83,13 +100,12 @@ class GgufWriter {
     for (int32_t v : values) put(v);
   }
 
-  void write(const std::string& path) const {
+  std::string bytes() const {
     std::string out = "GGUF";
     append(out, uint32_t{3});
     append(out, uint64_t{0});
     append(out, n_kv_);
-    out += body_;
-    write_text(path, out);
+    return out + body_;
   }
 
  private:

@@ -21,11 +21,11 @@
 // GCC 12's AVX-512 headers make the "undefined" pass-through operand of many intrinsics from a
 // self-initialised variable, which -Wuninitialized then reports at every inlined use (GCC PR
 // 105593, fixed in GCC 13). The state at the header's lines is what counts, so this precedes it.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <immintrin.h>
+#pragma GCC diagnostic pop
 
 #include <cstddef>
 #include <cstdint>
