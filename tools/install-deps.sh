@@ -8,7 +8,8 @@ PKGS=(
   nlohmann-json3-dev
   clang libclang-rt-14-dev   # libFuzzer + sanitizer runtimes for the fuzz smoke test
   zstd                        # test data is stored zstd-compressed
-  python3-numpy               # tools/ scripts (grid table generation, synthetic models)
+  python3-numpy               # tools/ scripts (grid table generation)
+  tmux                        # the chat REPL test drives `lem chat` in a terminal
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -59,7 +59,7 @@ int cmd_chat(Args& args) {
     g_interrupted = 0;
     std::string line;
     if (!std::getline(std::cin, line)) {
-      if (g_interrupted && !std::cin.eof()) {  // Ctrl-C at the prompt
+      if (g_interrupted) {  // Ctrl-C at the prompt interrupted the read: not an end of input
         std::cin.clear();
         std::printf("\n(Ctrl-C stops an answer; /exit or Ctrl-D quits)\n");
         continue;

@@ -176,7 +176,7 @@ void add_vocab_from_tokenizer_json(io::GgufWriter& w, const std::string& source,
     } else if (types[id] == kByte) {
       scores[id] = 0.0f;
     } else {
-      scores[id] = static_cast<float>(static_cast<int64_t>(first_normal) - static_cast<int64_t>(id));  // +0 for the first
+      scores[id] = -static_cast<float>(id - first_normal);  // -0 for the first one, as in the reference file
     }
   }
 

@@ -17,19 +17,15 @@ namespace {
 constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS
 constexpr int kNtry = 7;
 
-// Index of the level nearest to x in the ascending table `val` (ggml's best_index_int8).
+// Index of the level nearest to x in the ascending table `val` (ggml's best_index_int8). ggml
+// finds the bracketing pair by binary search; counting the levels <= x finds the same pair
+// without unpredictable branches (this runs 16 times per element).
 int best_index_int8(int n, const int8_t* val, float x) {
-  if (x <= val[0]) return 0;
+  if (!(x > val[0])) return x <= val[0] ? 0 : n - 1;  // NaN ends at the top, as ggml's search does
   if (x >= val[n - 1]) return n - 1;
-  int ml = 0, mu = n - 1;
-  while (mu - ml > 1) {
-    const int mav = (ml + mu) / 2;
-    if (x < val[mav]) {
-      mu = mav;
-    } else {
-      ml = mav;
-    }
-  }
+  int below = 0;  // levels <= x; val[0] is, val[n - 1] is not
+  for (int k = 0; k < n; ++k) below += val[k] <= x;
+  const int mu = below;  // val[mu - 1] <= x < val[mu]
   return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
 }
 

@@ -212,6 +212,40 @@ TEST_CASE("lem synth converts a tokenizer.json as llama.cpp's converter does", "
   CHECK(g->find_tensor("token_embd.weight")->ne == std::vector<uint64_t>{640, 1030});
 }
 
+TEST_CASE("lem synth turns the real Gemma 3 tokenizer.json into the reference vocabulary GGUF", "[synth]") {
+  // tokenizer/gemma3-vocab.gguf holds what convert_hf_to_gguf.py writes for Gemma 3 (fixtures
+  // README); every tokenizer.* value must come out the same, bit for bit.
+  ScratchFile file("gemma3-json.gguf");
+  const auto r = synth("--size 270m --type Q8_0 --vocab " + shell_quote(data_path("tokenizer/tokenizer.json")), file.path);
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto g = GgufFile::open(file.path);
+  const auto ref = GgufFile::open(data_path("tokenizer/gemma3-vocab.gguf"));
+  std::vector<std::string> keys, ref_keys;
+  for (const auto& kv : g->metadata())
+    if (kv.first.rfind("tokenizer.", 0) == 0) keys.push_back(kv.first);
+  for (const auto& kv : ref->metadata())
+    if (kv.first.rfind("tokenizer.", 0) == 0) ref_keys.push_back(kv.first);
+  CHECK(keys == ref_keys);
+  for (const auto& key : ref_keys) {
+    INFO(key);
+    const GgufValue* a = g->find(key);
+    const GgufValue* b = ref->find(key);
+    REQUIRE(a != nullptr);
+    CHECK(a->type == b->type);
+    if (b->type != GgufValueType::ARRAY) {
+      CHECK((a->u == b->u && a->i == b->i && a->b == b->b && a->str == b->str));
+    } else if (b->elem_type == GgufValueType::STRING) {
+      CHECK(a->strings == b->strings);
+    } else {
+      REQUIRE(a->elem_type == b->elem_type);
+      REQUIRE(a->count == b->count);
+      CHECK(std::memcmp(a->packed, b->packed, a->count * 4) == 0);  // f32 scores, i32 types: bit patterns
+    }
+  }
+  CHECK(g->find_tensor("token_embd.weight")->ne == std::vector<uint64_t>{640, 262144});
+}
+
 TEST_CASE("lem synth refuses bad arguments", "[synth]") {
   ScratchFile file("bad.gguf");
   const std::string vocab = " --vocab " + shell_quote(tiny_vocab_gguf());
