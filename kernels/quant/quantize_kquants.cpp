@@ -52,9 +52,12 @@ void make_qx_quants_groups(int nmax, const float* x, int8_t* L, float* scale_out
       }
     }
 
+  // An all-zero group has max 0: its lane divides by 1 instead and its results are discarded.
+  float divisor[G];
+  for (int g = 0; g < G; ++g) divisor[g] = max[g] != 0 ? max[g] : 1.0f;
   float iscale[G], sumlx[G], suml2[G], scale[G], best[G];
   for (int g = 0; g < G; ++g) {
-    iscale[g] = -nmax / max[g];
+    iscale[g] = -nmax / divisor[g];
     sumlx[g] = suml2[g] = 0;
   }
   for (int i = 0; i < N; ++i)
@@ -71,7 +74,7 @@ void make_qx_quants_groups(int nmax, const float* x, int8_t* L, float* scale_out
   for (int is = -9; is <= 9; ++is) {
     if (is == 0) continue;
     for (int g = 0; g < G; ++g) {
-      iscale[g] = -(nmax + 0.1f * is) / max[g];
+      iscale[g] = -(nmax + 0.1f * is) / divisor[g];
       sumlx[g] = suml2[g] = 0;
     }
     for (int i = 0; i < N; ++i)
@@ -180,11 +183,11 @@ void make_qkx2_quants_groups(int nmax, const float* x, const float* weights, uin
       sum_x[g] += wt[i][g] * xt[i][g];
     }
   float iscale[G], scale[G], best_error[G];
-  bool flat[G];  // max == min: ggml returns early with codes 0 and scale 0
+  bool flat[G];  // max == min: ggml returns early with codes 0 and scale 0; the lane divides by 1
   for (int g = 0; g < G; ++g) {
     if (min[g] > 0) min[g] = 0;
     flat[g] = max[g] == min[g];
-    iscale[g] = nmax / (max[g] - min[g]);
+    iscale[g] = nmax / (flat[g] ? 1.0f : max[g] - min[g]);
     scale[g] = 1 / iscale[g];
     best_error[g] = 0;
   }
@@ -198,7 +201,7 @@ void make_qkx2_quants_groups(int nmax, const float* x, const float* weights, uin
   for (int is = 0; is <= nstep; ++is) {
     float sum_l[G], sum_l2[G], sum_xl[G];
     for (int g = 0; g < G; ++g) {
-      iscale[g] = (rmin + rdelta * is + nmax) / (max[g] - min[g]);
+      iscale[g] = (rmin + rdelta * is + nmax) / (flat[g] ? 1.0f : max[g] - min[g]);
       sum_l[g] = sum_l2[g] = sum_xl[g] = 0;
     }
     for (int i = 0; i < N; ++i)
@@ -214,10 +217,11 @@ void make_qkx2_quants_groups(int nmax, const float* x, const float* weights, uin
     bool solvable[G];
     for (int g = 0; g < G; ++g) {
       const float D = sum_w[g] * sum_l2[g] - sum_l[g] * sum_l[g];
-      solvable[g] = D > 0;
-      this_scale[g] = (sum_w[g] * sum_xl[g] - sum_x[g] * sum_l[g]) / D;
-      this_min[g] = (sum_l2[g] * sum_x[g] - sum_l[g] * sum_xl[g]) / D;
-      if (this_min[g] > 0) {
+      solvable[g] = D > 0;  // ggml skips the step otherwise; the lane divides by 1 and is not taken
+      const float Dd = solvable[g] ? D : 1.0f;
+      this_scale[g] = (sum_w[g] * sum_xl[g] - sum_x[g] * sum_l[g]) / Dd;
+      this_min[g] = (sum_l2[g] * sum_x[g] - sum_l[g] * sum_xl[g]) / Dd;
+      if (solvable[g] && this_min[g] > 0) {
         this_min[g] = 0;
         this_scale[g] = sum_xl[g] / sum_l2[g];
       }

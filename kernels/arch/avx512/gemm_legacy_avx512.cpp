@@ -358,7 +358,10 @@ void gemm_direct(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, 
 // ================================ repacked path ================================================
 
 constexpr int kGroupRows = 16;
-constexpr int kPackedTokens = 8;                  // tokens per register tile
+#ifndef PT
+#define PT 8
+#endif
+constexpr int kPackedTokens = PT;                  // tokens per register tile
 #ifndef PCB
 #define PCB 256
 #define ACB 128
