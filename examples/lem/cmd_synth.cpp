@@ -139,6 +139,40 @@ uint64_t parse_u64(const std::string& flag, const std::string& text) {
   return v;
 }
 
+// Reports on stderr each time another tenth of the tensor bytes has been produced.
+class Progress {
+ public:
+  explicit Progress(uint64_t total_bytes) : total_(total_bytes) {}
+  void add(uint64_t bytes) {
+    done_ += bytes;
+    const uint64_t tenths = total_ ? done_ * 10 / total_ : 10;
+    if (tenths > reported_ && tenths < 10) std::fprintf(stderr, "lem synth: %d%%\n", static_cast<int>(tenths * 10));
+    reported_ = tenths;
+  }
+
+ private:
+  uint64_t total_, done_ = 0, reported_ = 0;
+};
+
+// The rows of tensor number `index`: random values (fill_row), quantised to `type`, each chunk's
+// rows split over the pool.
+io::GgufWriter::RowProducer random_rows(ThreadPool& pool, Progress& progress, GgmlType type, uint64_t cols,
+                                        uint64_t seed, uint64_t index, bool norm) {
+  const uint64_t row_bytes = *ggml_row_bytes(type, cols);
+  return [&pool, &progress, type, cols, row_bytes, seed, index, norm](uint64_t first, uint64_t n, uint8_t* dst) {
+    pool.run([&](int thread, int n_threads) {
+      int64_t begin, end;
+      ThreadPool::split(static_cast<int64_t>(n), 1, thread, n_threads, begin, end);
+      std::vector<float> row(cols);
+      for (int64_t r = begin; r < end; ++r) {
+        fill_row(row.data(), cols, seed, index, first + static_cast<uint64_t>(r), norm);
+        quantize_row(type, row.data(), dst + static_cast<uint64_t>(r) * row_bytes, static_cast<int64_t>(cols));
+      }
+    });
+    progress.add(n * row_bytes);
+  };
+}
+
 std::string upper(std::string s) {
   for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   return s;
@@ -163,11 +197,12 @@ int cmd_synth(Args& args) {
   const auto ftype = llama_ftype_from_name(upper(type_name));
   if (!ftype)
     fail(Status::InvalidArg,
-         "--type '{}': expected one of F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q2_K_S Q3_K_S Q3_K_M Q3_K_L Q4_K_S "
+         "--type '{}': expected one of F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K_S Q3_K_M Q3_K_L Q4_K_S "
          "Q4_K_M Q5_K_S Q5_K_M Q6_K IQ4_NL IQ4_XS TQ1_0 TQ2_0",
          type_name);
   const uint64_t seed = parse_u64("--seed", seed_text);
-  const int threads = static_cast<int>(parse_u64("--threads", threads_text));
+  const uint64_t threads = parse_u64("--threads", threads_text);
+  if (threads > 1024) fail(Status::InvalidArg, "--threads {}: expected at most 1024 (0 = all hardware threads)", threads);
   const uint64_t n_vocab = n_vocab_text.empty() ? size->vocab : parse_u64("--n-vocab", n_vocab_text);
 
   const auto start = std::chrono::steady_clock::now();
@@ -177,40 +212,33 @@ int cmd_synth(Args& args) {
   w.add_u32("general.quantization_version", 2);
   w.add_u32("general.file_type", static_cast<uint32_t>(*ftype));
 
-  ThreadPool pool(threads);
+  ThreadPool pool(static_cast<int>(threads));
   const auto tensors = gemma3_tensors(*size, n_vocab);
+  std::vector<GgmlType> types;
   std::map<std::string, uint64_t> bytes_per_type;
-  for (size_t k = 0; k < tensors.size(); ++k) {
-    const SynthTensor& t = tensors[k];
+  uint64_t total_bytes = 0;
+  for (const SynthTensor& t : tensors) {
     const GgmlType type = t.norm ? GgmlType::F32
                                  : llama_quantize_type(*ftype, t.name, t.layer, static_cast<int>(size->layers), t.ne[0],
                                                        static_cast<int>(size->heads), static_cast<int>(size->heads_kv));
     if (!quantize_supported(type))
       fail(Status::Internal, "{}: the mix chose {}, which the quantiser cannot write", t.name, ggml_traits(type).name);
-    const uint64_t cols = t.ne[0];
-    const uint64_t row_bytes = *ggml_row_bytes(type, cols);
-    bytes_per_type[std::string(ggml_traits(type).name)] += row_bytes * (t.ne.size() > 1 ? t.ne[1] : 1);
-    w.add_tensor(t.name, type, t.ne, [&pool, type, cols, row_bytes, seed, k, norm = t.norm](uint64_t first, uint64_t n, uint8_t* dst) {
-      pool.run([&](int thread, int n_threads) {
-        int64_t begin, end;
-        ThreadPool::split(static_cast<int64_t>(n), 1, thread, n_threads, begin, end);
-        std::vector<float> row(cols);
-        for (int64_t r = begin; r < end; ++r) {
-          fill_row(row.data(), cols, seed, k, first + static_cast<uint64_t>(r), norm);
-          quantize_row(type, row.data(), dst + static_cast<uint64_t>(r) * row_bytes, static_cast<int64_t>(cols));
-        }
-      });
-    });
+    const uint64_t bytes = *ggml_row_bytes(type, t.ne[0]) * (t.ne.size() > 1 ? t.ne[1] : 1);
+    bytes_per_type[std::string(ggml_traits(type).name)] += bytes;
+    total_bytes += bytes;
+    types.push_back(type);
   }
+  Progress progress(total_bytes);
+  for (size_t k = 0; k < tensors.size(); ++k)
+    w.add_tensor(tensors[k].name, types[k], tensors[k].ne,
+                 random_rows(pool, progress, types[k], tensors[k].ne[0], seed, k, tensors[k].norm));
   std::fprintf(stderr, "lem synth: writing %s (%zu tensors, %d threads)\n", out.c_str(), tensors.size(), pool.size());
   w.write(out);
 
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  uint64_t total = 0;
-  for (const auto& [name, bytes] : bytes_per_type) total += bytes;
   std::printf("wrote %s: Gemma 3 %s %s, %zu tensors, %llu tokens, %.1f MiB of tensor data in %.1f s\n", out.c_str(),
               size->name, std::string(llama_ftype_name(*ftype)).c_str(), tensors.size(),
-              static_cast<unsigned long long>(n_vocab), static_cast<double>(total) / (1 << 20), seconds);
+              static_cast<unsigned long long>(n_vocab), static_cast<double>(total_bytes) / (1 << 20), seconds);
   for (const auto& [name, bytes] : bytes_per_type)
     std::printf("  %-8s %10.1f MiB\n", name.c_str(), static_cast<double>(bytes) / (1 << 20));
   return 0;

@@ -30,12 +30,12 @@ inline int clamp_int(int v, int lo, int hi) { return std::min(std::max(v, lo), h
 //
 // The groups run in lockstep, lane g doing exactly ggml's scalar operations on group g in the
 // same order (so the results are bit-identical): ggml's version is a chain of dependent float
-// additions, and interleaving independent groups keeps the FPU busy (and lets the compiler use
-// SIMD across lanes) without changing any rounding.
+// additions, and interleaving independent groups keeps the FPU busy without changing any
+// rounding (Q6_K and Q2_K run about twice as fast).
 template <int G, int N>
 void make_qx_quants_groups(int nmax, const float* x, int8_t* L, float* scale_out) {
   float xt[N][G], wt[N][G];  // element i of every group side by side
-  int32_t Lt[N][G], Laux[N][G];  // codes, as int: lanes of one width vectorise
+  int32_t Lt[N][G], Laux[N][G];  // codes
   for (int g = 0; g < G; ++g)
     for (int i = 0; i < N; ++i) {
       xt[i][g] = x[g * N + i];
@@ -163,7 +163,7 @@ template <int G, int N, bool use_mad>
 void make_qkx2_quants_groups(int nmax, const float* x, const float* weights, uint8_t* L, float* scale_out,
                              float* the_min_out, float rmin, float rdelta, int nstep) {
   float xt[N][G], wt[N][G];
-  int32_t Lt[N][G], Laux[N][G];  // codes, as int: lanes of one width vectorise
+  int32_t Lt[N][G], Laux[N][G];  // codes
   for (int g = 0; g < G; ++g)
     for (int i = 0; i < N; ++i) {
       xt[i][g] = x[g * N + i];

@@ -27,6 +27,13 @@ void put(Bytes& out, T v) {
   out.insert(out.end(), b, b + sizeof(T));
 }
 
+template <class T>
+Bytes encoded(T v) {
+  Bytes b;
+  put<T>(b, v);
+  return b;
+}
+
 void put_string(Bytes& out, std::string_view s) {
   put<uint64_t>(out, s.size());
   out.insert(out.end(), s.begin(), s.end());
@@ -172,21 +179,17 @@ bool GgufWriter::has_key(std::string_view key) const {
   return false;
 }
 
-void GgufWriter::add_u8(std::string_view key, uint8_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::U8, std::move(b)); }
-void GgufWriter::add_i8(std::string_view key, int8_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::I8, std::move(b)); }
-void GgufWriter::add_u16(std::string_view key, uint16_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::U16, std::move(b)); }
-void GgufWriter::add_i16(std::string_view key, int16_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::I16, std::move(b)); }
-void GgufWriter::add_u32(std::string_view key, uint32_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::U32, std::move(b)); }
-void GgufWriter::add_i32(std::string_view key, int32_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::I32, std::move(b)); }
-void GgufWriter::add_u64(std::string_view key, uint64_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::U64, std::move(b)); }
-void GgufWriter::add_i64(std::string_view key, int64_t v) { Bytes b; put(b, v); add_kv(key, GgufValueType::I64, std::move(b)); }
-void GgufWriter::add_f32(std::string_view key, float v) { Bytes b; put(b, v); add_kv(key, GgufValueType::F32, std::move(b)); }
-void GgufWriter::add_f64(std::string_view key, double v) { Bytes b; put(b, v); add_kv(key, GgufValueType::F64, std::move(b)); }
-void GgufWriter::add_bool(std::string_view key, bool v) {
-  Bytes b;
-  put<uint8_t>(b, v ? 1 : 0);
-  add_kv(key, GgufValueType::BOOL, std::move(b));
-}
+void GgufWriter::add_u8(std::string_view key, uint8_t v) { add_kv(key, GgufValueType::U8, encoded(v)); }
+void GgufWriter::add_i8(std::string_view key, int8_t v) { add_kv(key, GgufValueType::I8, encoded(v)); }
+void GgufWriter::add_u16(std::string_view key, uint16_t v) { add_kv(key, GgufValueType::U16, encoded(v)); }
+void GgufWriter::add_i16(std::string_view key, int16_t v) { add_kv(key, GgufValueType::I16, encoded(v)); }
+void GgufWriter::add_u32(std::string_view key, uint32_t v) { add_kv(key, GgufValueType::U32, encoded(v)); }
+void GgufWriter::add_i32(std::string_view key, int32_t v) { add_kv(key, GgufValueType::I32, encoded(v)); }
+void GgufWriter::add_u64(std::string_view key, uint64_t v) { add_kv(key, GgufValueType::U64, encoded(v)); }
+void GgufWriter::add_i64(std::string_view key, int64_t v) { add_kv(key, GgufValueType::I64, encoded(v)); }
+void GgufWriter::add_f32(std::string_view key, float v) { add_kv(key, GgufValueType::F32, encoded(v)); }
+void GgufWriter::add_f64(std::string_view key, double v) { add_kv(key, GgufValueType::F64, encoded(v)); }
+void GgufWriter::add_bool(std::string_view key, bool v) { add_kv(key, GgufValueType::BOOL, encoded<uint8_t>(v ? 1 : 0)); }
 void GgufWriter::add_string(std::string_view key, std::string_view v) {
   Bytes b;
   put_string(b, v);

@@ -6,15 +6,14 @@
 namespace lem {
 namespace {
 
-constexpr std::array<std::pair<LlamaFtype, std::string_view>, 22> kNames = {{
+constexpr std::array<std::pair<LlamaFtype, std::string_view>, 21> kNames = {{
     {LlamaFtype::F32, "F32"},       {LlamaFtype::F16, "F16"},       {LlamaFtype::BF16, "BF16"},
     {LlamaFtype::Q4_0, "Q4_0"},     {LlamaFtype::Q4_1, "Q4_1"},     {LlamaFtype::Q5_0, "Q5_0"},
     {LlamaFtype::Q5_1, "Q5_1"},     {LlamaFtype::Q8_0, "Q8_0"},     {LlamaFtype::Q2_K, "Q2_K"},
-    {LlamaFtype::Q2_K_S, "Q2_K_S"}, {LlamaFtype::Q3_K_S, "Q3_K_S"}, {LlamaFtype::Q3_K_M, "Q3_K_M"},
-    {LlamaFtype::Q3_K_L, "Q3_K_L"}, {LlamaFtype::Q4_K_S, "Q4_K_S"}, {LlamaFtype::Q4_K_M, "Q4_K_M"},
-    {LlamaFtype::Q5_K_S, "Q5_K_S"}, {LlamaFtype::Q5_K_M, "Q5_K_M"}, {LlamaFtype::Q6_K, "Q6_K"},
-    {LlamaFtype::IQ4_NL, "IQ4_NL"}, {LlamaFtype::IQ4_XS, "IQ4_XS"}, {LlamaFtype::TQ1_0, "TQ1_0"},
-    {LlamaFtype::TQ2_0, "TQ2_0"},
+    {LlamaFtype::Q3_K_S, "Q3_K_S"}, {LlamaFtype::Q3_K_M, "Q3_K_M"}, {LlamaFtype::Q3_K_L, "Q3_K_L"},
+    {LlamaFtype::Q4_K_S, "Q4_K_S"}, {LlamaFtype::Q4_K_M, "Q4_K_M"}, {LlamaFtype::Q5_K_S, "Q5_K_S"},
+    {LlamaFtype::Q5_K_M, "Q5_K_M"}, {LlamaFtype::Q6_K, "Q6_K"},     {LlamaFtype::IQ4_NL, "IQ4_NL"},
+    {LlamaFtype::IQ4_XS, "IQ4_XS"}, {LlamaFtype::TQ1_0, "TQ1_0"},   {LlamaFtype::TQ2_0, "TQ2_0"},
 }};
 
 bool ends_with(std::string_view s, std::string_view suffix) {
@@ -74,7 +73,6 @@ GgmlType mix_type(LlamaFtype ftype, Category cat, int i, int n, uint64_t row_len
     case Category::AttnV:
       switch (ftype) {
         case LlamaFtype::Q2_K: return n_gqa >= 4 ? GgmlType::Q4_K : GgmlType::Q3_K;
-        case LlamaFtype::Q2_K_S: return n_gqa >= 4 ? GgmlType::Q4_K : base;
         case LlamaFtype::Q3_K_M: return i < 2 ? GgmlType::Q5_K : GgmlType::Q4_K;
         case LlamaFtype::Q3_K_L: return GgmlType::Q5_K;
         case LlamaFtype::IQ4_NL:
@@ -87,7 +85,6 @@ GgmlType mix_type(LlamaFtype ftype, Category cat, int i, int n, uint64_t row_len
     case Category::FfnDown:
       switch (ftype) {
         case LlamaFtype::Q2_K: return GgmlType::Q3_K;
-        case LlamaFtype::Q2_K_S: return i < n / 8 ? GgmlType::Q4_K : base;
         case LlamaFtype::Q3_K_M: return i < n / 16 ? GgmlType::Q5_K : GgmlType::Q4_K;  // Q3_K only for Falcon
         case LlamaFtype::Q3_K_L: return GgmlType::Q5_K;
         case LlamaFtype::Q4_K_M: return use_more_bits(i, n) ? GgmlType::Q6_K : base;
@@ -136,8 +133,7 @@ GgmlType llama_ftype_default_type(LlamaFtype ftype) {
     case LlamaFtype::Q5_0: return GgmlType::Q5_0;
     case LlamaFtype::Q5_1: return GgmlType::Q5_1;
     case LlamaFtype::Q8_0: return GgmlType::Q8_0;
-    case LlamaFtype::Q2_K:
-    case LlamaFtype::Q2_K_S: return GgmlType::Q2_K;
+    case LlamaFtype::Q2_K: return GgmlType::Q2_K;
     case LlamaFtype::Q3_K_S:
     case LlamaFtype::Q3_K_M:
     case LlamaFtype::Q3_K_L: return GgmlType::Q3_K;

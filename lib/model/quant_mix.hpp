@@ -14,8 +14,9 @@
 namespace lem {
 
 // llama.cpp's llama_ftype: the value of general.file_type. Only the file types whose tensor types
-// this library can write (kernels/quant/quantize_weights.hpp) are listed; the IQ1/IQ2/IQ3 ones
-// need an importance matrix.
+// this library can write (kernels/quant/quantize_weights.hpp) and llama-quantize makes without an
+// importance matrix are listed (it refuses IQ1_*, IQ2_* and Q2_K_S without one; IQ3_* need the
+// IQ3 quantisers).
 enum class LlamaFtype : uint32_t {
   F32 = 0,
   F16 = 1,
@@ -33,7 +34,6 @@ enum class LlamaFtype : uint32_t {
   Q5_K_S = 16,
   Q5_K_M = 17,
   Q6_K = 18,
-  Q2_K_S = 21,
   IQ4_NL = 25,
   IQ4_XS = 30,
   BF16 = 32,

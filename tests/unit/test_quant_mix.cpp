@@ -119,7 +119,7 @@ TEST_CASE("llama_quantize_type: Gemma 3 1B and 4B mixes of spec §6", "[quant_mi
 }
 
 TEST_CASE("llama_ftype names round-trip", "[quant_mix]") {
-  for (const char* name : {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q2_K_S", "Q3_K_S",
+  for (const char* name : {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K", "Q3_K_S",
                            "Q3_K_M", "Q3_K_L", "Q4_K_S", "Q4_K_M", "Q5_K_S", "Q5_K_M", "Q6_K", "IQ4_NL", "IQ4_XS",
                            "TQ1_0", "TQ2_0"}) {
     const auto f = lem::llama_ftype_from_name(name);
@@ -128,6 +128,7 @@ TEST_CASE("llama_ftype names round-trip", "[quant_mix]") {
   }
   CHECK_FALSE(lem::llama_ftype_from_name("Q4_K").has_value());
   CHECK_FALSE(lem::llama_ftype_from_name("IQ2_XXS").has_value());
+  CHECK_FALSE(lem::llama_ftype_from_name("Q2_K_S").has_value());  // llama-quantize requires an imatrix
   CHECK(static_cast<uint32_t>(*lem::llama_ftype_from_name("Q4_K_M")) == 15);
   CHECK(lem::llama_ftype_default_type(LlamaFtype::Q5_K_S) == GgmlType::Q5_K);
 }
