@@ -22,7 +22,7 @@ TEST_CASE("thread pool runs every thread once per job, many times in a row", "[t
   }
 }
 
-TEST_CASE("thread pool split covers [0, n) in grain-aligned pieces", "[thread_pool]") {
+TEST_CASE("thread pool split covers 0..n in grain-aligned pieces", "[thread_pool]") {
   for (int64_t n : {0, 1, 7, 64, 1000, 262144}) {
     for (int64_t grain : {1, 4, 64}) {
       for (int threads : {1, 2, 3, 8}) {
