@@ -1,6 +1,7 @@
 #include "runtime/matmul.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 #include "api/error.hpp"
 #include "model/weight_reader.hpp"
@@ -71,21 +72,30 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
     for (int64_t i = b; i < e; ++i) quantize_activation_row(kernel.act, x + i * x_stride, act + i * a_stride, w.k);
   });
 
-  pool.run_sized(macs, kMinParallelMacs, [&](int t, int n) {
-    int64_t rb, re;
-    ThreadPool::split(w.rows, 4, t, n, rb, re);
-    if (n_tok == 1) {  // decode: one streaming pass over this thread's rows
+  // Prefill: tiles of rows are handed out from a shared counter rather than split once per
+  // thread: on shared machines one core often runs slower than the other, and a static split
+  // would make every matmul wait for the slow one.
+  if (n_tok == 1) {  // decode: one streaming pass over each thread's half of the rows
+    pool.run_sized(macs, kMinParallelMacs, [&](int t, int n) {
+      int64_t rb, re;
+      ThreadPool::split(w.rows, 16, t, n, rb, re);
       if (re > rb)
         kernel.gemm(w.k, static_cast<const uint8_t*>(w.data) + rb * w.row_stride, w.row_stride, re - rb, act, a_stride,
                     1, y + rb, y_stride);
-      return;
-    }
-    for (int64_t r0 = rb; r0 < re; r0 += kRowTile) {
-      const int64_t nr = std::min(kRowTile, re - r0);
+    });
+    return;
+  }
+  const int64_t chunk_rows = kRowTile;
+  std::atomic<int64_t> next_row{0};
+  pool.run_sized(macs, kMinParallelMacs, [&](int, int) {
+    for (;;) {
+      const int64_t r0 = next_row.fetch_add(chunk_rows, std::memory_order_relaxed);
+      if (r0 >= w.rows) return;
+      const int64_t nr = std::min(chunk_rows, w.rows - r0);
+      const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * w.row_stride;
       for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
         const int64_t nt = std::min(kTokTile, n_tok - t0);
-        kernel.gemm(w.k, static_cast<const uint8_t*>(w.data) + r0 * w.row_stride, w.row_stride, nr,
-                    act + t0 * a_stride, a_stride, nt, y + t0 * y_stride + r0, y_stride);
+        kernel.gemm(w.k, rows, w.row_stride, nr, act + t0 * a_stride, a_stride, nt, y + t0 * y_stride + r0, y_stride);
       }
     }
   });
