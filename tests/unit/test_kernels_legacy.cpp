@@ -196,6 +196,65 @@ double abs_dot(const std::vector<double>& w, const std::vector<double>& a) {
   return s;
 }
 
+struct Shape {
+  int64_t k, n_rows, n_tok;
+};
+
+// Runs every SIMD level against the scalar kernel of `type` on random data of the given shapes,
+// with padded, unaligned strides. Integer kernels differ from scalar only in the order of the
+// float additions of block terms; float kernels also in the order of their k products.
+void check_against_scalar(GgmlType type, const std::vector<Shape>& shapes, Rng& rng) {
+  const bool is_float = type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
+  const double tolerance = is_float ? 1e-5 : 1e-6;
+  const lem::WeightKernel reference = lem::weight_kernel(type, Isa::Scalar);
+  REQUIRE(reference.gemm != nullptr);
+  for (const Shape& shape : shapes) {
+    const int64_t k = shape.k, n_rows = shape.n_rows, n_tok = shape.n_tok;
+    const size_t row_bytes = *lem::ggml_row_bytes(type, static_cast<uint64_t>(k));
+    const size_t w_stride = row_bytes + rng() % 80;  // rows need not be packed or aligned
+    Bytes w(w_stride * static_cast<size_t>(n_rows) + 64);
+    for (int64_t r = 0; r < n_rows; ++r) randomize_row(type, w.data() + r * w_stride, k, rng);
+
+    const ActType act_type = reference.act;
+    const size_t a_row_bytes = lem::act_row_bytes(act_type, k);
+    // Padded activation rows; the quantiser writes whole blocks, so keep its 2/4-byte alignment.
+    const size_t a_stride = a_row_bytes + 4 * (rng() % 20);
+    Bytes a(a_stride * static_cast<size_t>(n_tok) + 64);
+    std::vector<float> x(static_cast<size_t>(k));
+    for (int64_t t = 0; t < n_tok; ++t) {
+      for (float& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+      if (t == 0) x[0] = 40.0f;  // an outlier: its block quantises to +-127 extremes
+      lem::quantize_activation_row(act_type, x.data(), a.data() + t * a_stride, k);
+    }
+    const size_t y_stride = static_cast<size_t>(n_rows) + rng() % 5;
+
+    std::vector<float> want(y_stride * static_cast<size_t>(n_tok), 0.0f);
+    reference.gemm(k, w.data(), w_stride, n_rows, a.data(), a_stride, n_tok, want.data(), y_stride);
+
+    std::vector<std::vector<double>> wv, av;
+    for (int64_t r = 0; r < n_rows; ++r) wv.push_back(weight_values(type, w.data() + r * w_stride, k));
+    for (int64_t t = 0; t < n_tok; ++t) av.push_back(act_values(act_type, a.data() + t * a_stride, k));
+
+    for (Isa isa : isa_levels()) {
+      if (isa == Isa::Scalar) continue;
+      const lem::WeightKernel kernel = lem::weight_kernel(type, isa);
+      REQUIRE(kernel.gemm != nullptr);
+      REQUIRE(kernel.act == act_type);
+      std::vector<float> got(want.size(), std::numeric_limits<float>::quiet_NaN());
+      kernel.gemm(k, w.data(), w_stride, n_rows, a.data(), a_stride, n_tok, got.data(), y_stride);
+      for (int64_t t = 0; t < n_tok; ++t) {
+        for (int64_t r = 0; r < n_rows; ++r) {
+          INFO(lem::ggml_traits(type).name << " at " << lem::isa_name(isa) << ": k " << k << ", " << n_rows
+                                           << " rows, " << n_tok << " tokens; row " << r << " token " << t);
+          const double scale = abs_dot(wv[r], av[t]);
+          CHECK(std::fabs(static_cast<double>(got[t * y_stride + r]) - want[t * y_stride + r]) <= tolerance * scale);
+        }
+        for (size_t r = static_cast<size_t>(n_rows); r < y_stride; ++r) CHECK(std::isnan(got[t * y_stride + r]));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("kernel table: every type has a scalar kernel and pairs with ggml's activation format",
@@ -306,59 +365,50 @@ TEST_CASE("activation quantiser + kernel matches the float dot of dequantised we
 
 TEST_CASE("every ISA level agrees with the scalar kernels on random shapes and strides", "[kernels]") {
   const GgmlType type = GENERATE(from_range(std::begin(kTypes), std::end(kTypes)));
-  // Integer kernels differ from scalar only in the order of float additions of block terms;
-  // float kernels also in the order of their k products.
-  const bool is_float = type == GgmlType::F32 || type == GgmlType::F16 || type == GgmlType::BF16;
-  const double tolerance = is_float ? 1e-5 : 1e-6;
-  const lem::WeightKernel reference = lem::weight_kernel(type, Isa::Scalar);
-  REQUIRE(reference.gemm != nullptr);
   Rng rng(0x1E3 + static_cast<uint64_t>(type));
+  // The model's row lengths and one block, then random ones; 1..37 rows, 1..9 tokens (both the
+  // decode path and, from 8 tokens, the AVX-512 repacked path).
+  std::vector<Shape> shapes;
+  for (int i = 0; i < 24; ++i) {
+    const int64_t fixed_k[] = {32, 1152, 6912};
+    shapes.push_back({i < 3 ? fixed_k[i] : 32 * static_cast<int64_t>(1 + rng() % 48), 1 + static_cast<int64_t>(rng() % 37),
+                      1 + static_cast<int64_t>(rng() % 9)});
+  }
+  check_against_scalar(type, shapes, rng);
+}
 
-  const int64_t fixed_k[] = {32, 1152, 6912};
-  for (int iter = 0; iter < 24; ++iter) {
-    const int64_t k = iter < 3 ? fixed_k[iter] : 32 * static_cast<int64_t>(1 + rng() % 48);
-    const int64_t n_rows = 1 + static_cast<int64_t>(rng() % 37);
-    const int64_t n_tok = 1 + static_cast<int64_t>(rng() % 9);
-    const size_t row_bytes = *lem::ggml_row_bytes(type, static_cast<uint64_t>(k));
-    const size_t w_stride = row_bytes + rng() % 80;  // rows need not be packed or aligned
-    Bytes w(w_stride * static_cast<size_t>(n_rows) + 64);
-    for (int64_t r = 0; r < n_rows; ++r) randomize_row(type, w.data() + r * w_stride, k, rng);
-
-    const ActType act_type = reference.act;
-    const size_t a_row_bytes = lem::act_row_bytes(act_type, k);
-    const size_t a_stride = a_row_bytes + rng() % 80;
-    Bytes a(a_stride * static_cast<size_t>(n_tok) + 64);
+TEST_CASE("kernels accept a single row with zero row stride, and empty rows", "[kernels]") {
+  const GgmlType type = GENERATE(from_range(std::begin(kTypes), std::end(kTypes)));
+  Rng rng(0xAB + static_cast<uint64_t>(type));
+  const int64_t k = 1152;
+  const size_t row_bytes = *lem::ggml_row_bytes(type, static_cast<uint64_t>(k));
+  Bytes w(row_bytes);
+  randomize_row(type, w.data(), k, rng);
+  for (Isa isa : isa_levels()) {
+    INFO(lem::ggml_traits(type).name << " at " << lem::isa_name(isa));
+    const lem::WeightKernel kernel = lem::weight_kernel(type, isa);
+    REQUIRE(kernel.gemm != nullptr);
     std::vector<float> x(static_cast<size_t>(k));
-    for (int64_t t = 0; t < n_tok; ++t) {
-      for (float& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
-      if (t == 0) x[0] = 40.0f;  // an outlier: its block quantises to +-127 extremes
-      lem::quantize_activation_row(act_type, x.data(), a.data() + t * a_stride, k);
-    }
-    const size_t y_stride = static_cast<size_t>(n_rows) + rng() % 5;
-
-    std::vector<float> want(y_stride * static_cast<size_t>(n_tok), 0.0f);
-    reference.gemm(k, w.data(), w_stride, n_rows, a.data(), a_stride, n_tok, want.data(), y_stride);
-
-    std::vector<std::vector<double>> wv, av;
-    for (int64_t r = 0; r < n_rows; ++r) wv.push_back(weight_values(type, w.data() + r * w_stride, k));
-    for (int64_t t = 0; t < n_tok; ++t) av.push_back(act_values(act_type, a.data() + t * a_stride, k));
-
-    for (Isa isa : isa_levels()) {
-      if (isa == Isa::Scalar) continue;
-      const lem::WeightKernel kernel = lem::weight_kernel(type, isa);
-      REQUIRE(kernel.gemm != nullptr);
-      REQUIRE(kernel.act == act_type);
-      std::vector<float> got(want.size(), std::numeric_limits<float>::quiet_NaN());
-      kernel.gemm(k, w.data(), w_stride, n_rows, a.data(), a_stride, n_tok, got.data(), y_stride);
-      for (int64_t t = 0; t < n_tok; ++t) {
-        for (int64_t r = 0; r < n_rows; ++r) {
-          INFO(lem::ggml_traits(type).name << " at " << lem::isa_name(isa) << ": k " << k << ", " << n_rows
-                                           << " rows, " << n_tok << " tokens; row " << r << " token " << t);
-          const double scale = abs_dot(wv[r], av[t]);
-          CHECK(std::fabs(static_cast<double>(got[t * y_stride + r]) - want[t * y_stride + r]) <= tolerance * scale);
-        }
-        for (size_t r = static_cast<size_t>(n_rows); r < y_stride; ++r) CHECK(std::isnan(got[t * y_stride + r]));
-      }
+    for (float& v : x) v = std::normal_distribution<float>(0.0f, 1.0f)(rng);
+    const size_t a_bytes = lem::act_row_bytes(kernel.act, k);
+    Bytes a(a_bytes * 9);
+    for (int t = 0; t < 9; ++t) lem::quantize_activation_row(kernel.act, x.data(), a.data() + t * a_bytes, k);
+    for (int64_t n_tok : {1, 9}) {
+      std::vector<float> packed(static_cast<size_t>(n_tok)), zero_stride(static_cast<size_t>(n_tok));
+      kernel.gemm(k, w.data(), row_bytes, 1, a.data(), a_bytes, n_tok, packed.data(), 1);
+      kernel.gemm(k, w.data(), 0, 1, a.data(), a_bytes, n_tok, zero_stride.data(), 1);
+      CHECK(packed == zero_stride);
+      // k = 0: every output is an empty sum.
+      std::vector<float> empty(static_cast<size_t>(n_tok), 1.0f);
+      kernel.gemm(0, w.data(), row_bytes, 1, a.data(), a_bytes, n_tok, empty.data(), 1);
+      CHECK(empty == std::vector<float>(static_cast<size_t>(n_tok), 0.0f));
     }
   }
+}
+
+TEST_CASE("every ISA level agrees with the scalar kernels on prefill-sized shapes", "[kernels]") {
+  // Enough tokens and rows for several token chunks, row chunks and partial tiles.
+  const GgmlType type = GENERATE(GgmlType::Q8_0, GgmlType::Q5_0, GgmlType::Q4_1, GgmlType::F16);
+  Rng rng(0x5EED + static_cast<uint64_t>(type));
+  check_against_scalar(type, {{6912, 37, 41}, {1152, 300, 130}, {96, 17, 23}}, rng);
 }

@@ -22,6 +22,9 @@ namespace {
 
 // Activations of one chunk of tokens should stay in L2 (1 MiB per core on Zen 4/5; leave room).
 constexpr size_t kActChunkBytes = 256 * 1024;
+// As in the quantised kernels, each row also prefetches the position that is read about this many
+// bytes later in the weight stream (the hardware prefetcher lags behind).
+constexpr size_t kPrefetchBytes = 8192;
 
 struct F32 {
   static constexpr size_t kSize = 4;
@@ -43,32 +46,50 @@ struct BF16 {
   static __m512 load_tail(const uint8_t* p, __mmask16 m) { return widen(_mm256_maskz_loadu_epi16(m, p)); }
 };
 
+// Elements i..i+15 (masked to `m`) of R rows x T tokens into acc.
+template <typename W, int R, int T, bool kTail>
+inline __attribute__((always_inline)) void tile_step(int64_t i, __mmask16 m, const uint8_t* w, size_t w_stride,
+                                                     size_t prefetch_ahead, const uint8_t* a, size_t a_stride,
+                                                     __m512 (&acc)[R][T]) {
+  __m512 x[T];
+  for (int t = 0; t < T; ++t)
+    x[t] = kTail ? _mm512_maskz_loadu_ps(m, a + t * a_stride + i * 4) : _mm512_loadu_ps(a + t * a_stride + i * 4);
+  for (int r = 0; r < R; ++r) {
+    const uint8_t* wr = w + r * w_stride + i * W::kSize;
+    if (!kTail && i % (64 / W::kSize) == 0)  // once per cache line
+      _mm_prefetch(reinterpret_cast<const char*>(wr + prefetch_ahead), _MM_HINT_T0);
+    const __m512 wv = kTail ? W::load_tail(wr, m) : W::load(wr);
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, x[t], acc[r][t]);
+  }
+}
+
 // R rows x T tokens over the whole row length k (any k: the last < 16 elements are masked).
 template <typename W, int R, int T>
 void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y, size_t y_stride) {
-  __m512 acc[R][T];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  // Whole tiles of R rows ahead, at least kPrefetchBytes (a single row may have a zero stride).
+  const size_t prefetch_ahead = w_stride ? (kPrefetchBytes / w_stride / R + 1) * R * w_stride : kPrefetchBytes;
+  // A lone (row, token) would be one chain of dependent FMAs: rotate over four accumulators.
+  constexpr int kChains = R * T == 1 ? 4 : 1;
+  __m512 acc[kChains][R][T];
+  for (int c = 0; c < kChains; ++c)
+    for (int r = 0; r < R; ++r)
+      for (int t = 0; t < T; ++t) acc[c][r][t] = _mm512_setzero_ps();
   int64_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    __m512 x[T];
-    for (int t = 0; t < T; ++t) x[t] = _mm512_loadu_ps(a + t * a_stride + i * 4);
-    for (int r = 0; r < R; ++r) {
-      const __m512 wv = W::load(w + r * w_stride + i * W::kSize);
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, x[t], acc[r][t]);
-    }
-  }
+  for (; i + 16 * kChains <= k; i += 16 * kChains)
+    for (int c = 0; c < kChains; ++c)
+      tile_step<W, R, T, false>(i + 16 * c, 0, w, w_stride, prefetch_ahead, a, a_stride, acc[c]);
+  for (; i + 16 <= k; i += 16) tile_step<W, R, T, false>(i, 0, w, w_stride, prefetch_ahead, a, a_stride, acc[0]);
   if (i < k) {
     const __mmask16 m = static_cast<__mmask16>((1u << (k - i)) - 1u);
-    __m512 x[T];
-    for (int t = 0; t < T; ++t) x[t] = _mm512_maskz_loadu_ps(m, a + t * a_stride + i * 4);
-    for (int r = 0; r < R; ++r) {
-      const __m512 wv = W::load_tail(w + r * w_stride + i * W::kSize, m);
-      for (int t = 0; t < T; ++t) acc[r][t] = _mm512_fmadd_ps(wv, x[t], acc[r][t]);
+    tile_step<W, R, T, true>(i, m, w, w_stride, prefetch_ahead, a, a_stride, acc[0]);
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      __m512 sum = acc[0][r][t];
+      for (int c = 1; c < kChains; ++c) sum = _mm512_add_ps(sum, acc[c][r][t]);
+      y[t * y_stride + r] = _mm512_reduce_add_ps(sum);
     }
   }
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
 template <typename W, int R>
@@ -97,7 +118,8 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void*
     const uint8_t* at = ab + t0 * a_stride;
     float* yt = y + t0 * y_stride;
     int64_t r = 0;
-    for (; r + 4 <= n_rows; r += 4) tile_tokens<W, 4>(k, wb + r * w_stride, w_stride, at, a_stride, nt, yt + r, y_stride);
+    if (nt > 1)  // one token streams the rows one by one (see kernels/arch/avx512/gemm_legacy_avx512.cpp)
+      for (; r + 4 <= n_rows; r += 4) tile_tokens<W, 4>(k, wb + r * w_stride, w_stride, at, a_stride, nt, yt + r, y_stride);
     for (; r < n_rows; ++r) tile_tokens<W, 1>(k, wb + r * w_stride, w_stride, at, a_stride, nt, yt + r, y_stride);
   }
 }

@@ -25,6 +25,12 @@ void widen_row(const void* src, int64_t k, float* dst) {
   }
 }
 
+// k == 0: every dot product is an empty sum (and there is nothing to copy).
+void write_zeros(int64_t n_rows, int64_t n_tok, float* y, size_t y_stride) {
+  for (int64_t t = 0; t < n_tok; ++t)
+    for (int64_t r = 0; r < n_rows; ++r) y[t * y_stride + r] = 0.0f;
+}
+
 // The activation rows, copied out once (they may be unaligned): n_tok x k floats.
 std::vector<float> load_acts(int64_t k, const void* a, size_t a_stride, int64_t n_tok) {
   std::vector<float> acts(static_cast<size_t>(k * n_tok));
@@ -47,6 +53,7 @@ void dot_row(int64_t k, const float* w_row, const std::vector<float>& acts, int6
 template <float (*kWiden)(uint16_t)>
 void gemm_half(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                int64_t n_tok, float* y, size_t y_stride) {
+  if (k == 0) return write_zeros(n_rows, n_tok, y, y_stride);
   const std::vector<float> acts = load_acts(k, a, a_stride, n_tok);
   std::vector<float> w_row(static_cast<size_t>(k));
   for (int64_t r = 0; r < n_rows; ++r) {
@@ -59,6 +66,7 @@ void gemm_half(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const 
 
 void gemm_f32_scalar(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                      int64_t n_tok, float* y, size_t y_stride) {
+  if (k == 0) return write_zeros(n_rows, n_tok, y, y_stride);
   const std::vector<float> acts = load_acts(k, a, a_stride, n_tok);
   std::vector<float> w_row(static_cast<size_t>(k));
   for (int64_t r = 0; r < n_rows; ++r) {
