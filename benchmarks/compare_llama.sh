@@ -5,7 +5,7 @@
 #   benchmarks/compare_llama.sh MODEL.gguf [THREADS=2] [ROUNDS=3] [N_PROMPT=512] [N_GEN=128]
 #
 # Needs build/bin/lem and llama.cpp's llama-bench: set LLAMA_BENCH, or build it with
-# ../shared/tools/peer-llama.sh (found in ~/.cache/lem-peer by default).
+# the peer-llama.sh tool of the shared tools folder (found in ~/.cache/lem-peer by default).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 model=$1; threads=${2:-2}; rounds=${3:-3}; np=${4:-512}; ng=${5:-128}

@@ -3,7 +3,7 @@
 set -euo pipefail
 lib=$1
 leaked=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' \
-  | grep -v -E '^(lem_[A-Za-z0-9_]+|LEM_0|_init|_fini|_edata|_end|__bss_start)$' || true)
+  | grep -v -E '^(lem_[A-Za-z0-9_]+|_init|_fini|_edata|_end|__bss_start)$' || true)
 if [ -n "$leaked" ]; then
   echo "libLEM exports symbols outside the lem_ ABI:"; echo "$leaked" | head -20; exit 1
 fi
