@@ -13,6 +13,7 @@
 
 #include "api/error.hpp"
 #include "io/safetensors_file.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
 
 using lem::Status;
@@ -23,19 +24,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("lem-st-corrupt-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+// A temporary folder named "lem-st-corrupt-<pid>-<n>", removed at scope exit.
+struct TempDir : lem::test::TempDir {
+  TempDir() : lem::test::TempDir("lem-st-corrupt") {}
 };
 
 std::string u64_le(uint64_t v) {

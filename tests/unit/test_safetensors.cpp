@@ -15,6 +15,7 @@
 
 #include "api/error.hpp"
 #include "io/safetensors_file.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
 
 using lem::io::SafetensorsFile;
@@ -26,19 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path = fs::temp_directory_path() /
-           ("lem-st-unit-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
+// A temporary folder named "lem-st-unit-<pid>-<n>", removed at scope exit.
+struct TempDir : lem::test::TempDir {
+  TempDir() : lem::test::TempDir("lem-st-unit") {}
 };
 
 float bf16_to_float(uint16_t b) {
