@@ -7,7 +7,11 @@
 #include "cli.hpp"
 #include "io/gguf_file.hpp"
 #include "io/safetensors_file.hpp"
+#include "model/gemma3_config.hpp"
 #include "model/model_source.hpp"
+#include "options.hpp"
+#include "runtime/kv_cache.hpp"
+#include "runtime/session.hpp"
 
 namespace lem::cli {
 namespace {
@@ -53,7 +57,54 @@ Json metadata_json(const ModelSource& m, bool full_arrays) {
   return meta;
 }
 
-int print_json(const ModelSource& m, bool full_arrays) {
+// KV-cache sizes for a session with the default batch and rewind slack at the given context
+// lengths (the default, the model's maximum and an optional --ctx-size); empty when the file
+// holds no runnable Gemma 3 configuration (a vocab-only GGUF, say).
+struct KvCacheRow {
+  int64_t n_ctx;
+  const char* label;
+  size_t f32_bytes;
+  size_t f16_bytes;
+};
+
+struct KvCacheReport {
+  std::vector<KvCacheRow> rows;
+  int64_t n_sliding = 0;
+  int64_t n_layer = 0;
+  int64_t sliding_positions = 0;  // ring size of a sliding layer at the default batch
+  std::string unavailable;        // why there is no report
+};
+
+KvCacheReport kv_cache_report(const ModelSource& m, int64_t requested_ctx) {
+  KvCacheReport r;
+  Gemma3Config c;
+  try {
+    c = load_gemma3_config(m);
+  } catch (const Error& e) {
+    r.unavailable = e.what();
+    return r;
+  }
+  const SessionParams defaults;
+  auto add = [&](int64_t n_ctx, const char* label) {
+    for (const auto& row : r.rows)
+      if (row.n_ctx == n_ctx) return;
+    r.rows.push_back({n_ctx, label,
+                      KvCache::bytes_for(c, n_ctx, defaults.n_batch, KvType::F32, defaults.rewind_slack),
+                      KvCache::bytes_for(c, n_ctx, defaults.n_batch, KvType::F16, defaults.rewind_slack)});
+  };
+  if (requested_ctx > 0) add(std::min(requested_ctx, c.n_ctx_train), "--ctx-size");
+  add(std::min(defaults.n_ctx, c.n_ctx_train), "default");
+  add(c.n_ctx_train, "model maximum");
+  r.n_layer = c.n_layer;
+  for (int64_t l = 0; l < c.n_layer; ++l) {
+    if (!c.layer_is_sliding[static_cast<size_t>(l)] || c.sliding_window <= 0) continue;
+    ++r.n_sliding;
+    r.sliding_positions = KvCache::layer_capacity(c, l, c.n_ctx_train, defaults.n_batch, defaults.rewind_slack);
+  }
+  return r;
+}
+
+int print_json(const ModelSource& m, bool full_arrays, const KvCacheReport& kv) {
   Json out = Json::object();
   out["format"] = model_format_name(m.format());
   out["metadata"] = metadata_json(m, full_arrays);
@@ -65,6 +116,13 @@ int print_json(const ModelSource& m, bool full_arrays) {
     tensors.push_back(std::move(j));
   }
   out["tensors"] = std::move(tensors);
+  if (!kv.rows.empty()) {
+    Json rows = Json::array();
+    for (const auto& row : kv.rows)
+      rows.push_back({{"n_ctx", row.n_ctx}, {"f32_bytes", row.f32_bytes}, {"f16_bytes", row.f16_bytes}});
+    out["kv_cache"] = {{"sliding_layers", kv.n_sliding}, {"layers", kv.n_layer},
+                       {"sliding_layer_positions", kv.sliding_positions}, {"sizes", std::move(rows)}};
+  }
   // Strings from files need not be valid UTF-8: replace bad bytes rather than fail.
   std::puts(out.dump(1, ' ', false, Json::error_handler_t::replace).c_str());
   return 0;
@@ -118,7 +176,20 @@ void print_hf_summary(const ModelSource& m) {
   fmt::print("shards:       {}\n", m.safetensors()->shards().size());
 }
 
-int print_summary(const ModelSource& m) {
+void print_kv_cache(const KvCacheReport& kv) {
+  if (kv.rows.empty()) {
+    fmt::print("KV cache:     not available ({})\n", kv.unavailable);
+    return;
+  }
+  const SessionParams defaults;
+  fmt::print("KV cache:     {} of {} layers sliding, each keeping {} positions (window - 1 + batch {} + rewind {})\n",
+             kv.n_sliding, kv.n_layer, kv.sliding_positions, defaults.n_batch, defaults.rewind_slack);
+  for (const auto& row : kv.rows)
+    fmt::print("  n_ctx {:>7}  f32 {:>11}  f16 {:>11}  ({})\n", row.n_ctx, human_bytes(row.f32_bytes),
+               human_bytes(row.f16_bytes), row.label);
+}
+
+int print_summary(const ModelSource& m, const KvCacheReport& kv) {
   fmt::print("file:         {}\n", m.path());
   fmt::print("format:       {}\n", model_format_name(m.format()));
   fmt::print("architecture: {}\n", m.architecture());
@@ -136,6 +207,7 @@ int print_summary(const ModelSource& m) {
   fmt::print("tensors:      {} ({})\n", m.stored_tensors().size(), human_bytes(total));
   for (const auto& [type, cb] : by_type)
     fmt::print("  {:<8} {:>5} tensors  {:>12}\n", type, cb.first, human_bytes(cb.second));
+  print_kv_cache(kv);
   return 0;
 }
 
@@ -144,10 +216,18 @@ int print_summary(const ModelSource& m) {
 int cmd_info(Args& args) {
   const bool json = args.flag("--json");
   const bool full_arrays = args.flag("--json-array");
+  std::string ctx_text;
+  int64_t requested_ctx = 0;
+  if (args.value("-c", ctx_text) || args.value("--ctx-size", ctx_text)) {
+    requested_ctx = parse_integer("--ctx-size", ctx_text);
+    if (requested_ctx <= 0) fail(Status::InvalidArg, "--ctx-size must be a positive number, got '{}'", ctx_text);
+  }
   const auto pos = args.finish();
-  if (pos.size() != 1) fail(Status::InvalidArg, "usage: lem info FILE_OR_DIR [--json [--json-array]]");
+  if (pos.size() != 1)
+    fail(Status::InvalidArg, "usage: lem info FILE_OR_DIR [-c N] [--json [--json-array]]");
   const auto model = ModelSource::open(pos[0]);
-  return json ? print_json(*model, full_arrays) : print_summary(*model);
+  const KvCacheReport kv = kv_cache_report(*model, requested_ctx);
+  return json ? print_json(*model, full_arrays, kv) : print_summary(*model, kv);
 }
 
 }  // namespace lem::cli

@@ -43,6 +43,8 @@ bool number(Args& args, std::initializer_list<const char*> names, T& out) {
 
 }  // namespace
 
+int64_t parse_integer(const std::string& flag, const std::string& s) { return parse_number<int64_t>(flag, s); }
+
 std::vector<int32_t> parse_token_list(const std::string& s) {
   std::vector<int32_t> ids;
   size_t start = 0;

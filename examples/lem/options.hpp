@@ -29,6 +29,8 @@ RunOptions parse_run_options(Args& args);
 const char* run_options_help();
 
 std::vector<int32_t> parse_token_list(const std::string& s);
+// Throws InvalidArg naming `flag` unless `s` is a whole integer.
+int64_t parse_integer(const std::string& flag, const std::string& s);
 
 // Loads the model and prints a one-line summary to stderr.
 LoadedModel load_model_verbose(const std::string& path);

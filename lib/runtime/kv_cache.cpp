@@ -8,6 +8,20 @@ namespace lem {
 
 const char* kv_type_name(KvType t) { return t == KvType::F32 ? "f32" : "f16"; }
 
+int64_t KvCache::layer_capacity(const Gemma3Config& c, int64_t layer, int64_t n_ctx, int64_t max_batch,
+                                int64_t rewind_slack) {
+  const bool sliding = c.layer_is_sliding[static_cast<size_t>(layer)] && c.sliding_window > 0;
+  return sliding ? std::min(n_ctx, c.sliding_window - 1 + max_batch + rewind_slack) : n_ctx;
+}
+
+size_t KvCache::bytes_for(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType type,
+                          int64_t rewind_slack) {
+  size_t positions = 0;
+  for (int64_t l = 0; l < c.n_layer; ++l)
+    positions += static_cast<size_t>(layer_capacity(c, l, n_ctx, std::min(max_batch, n_ctx), rewind_slack));
+  return 2 * positions * static_cast<size_t>(c.n_head_kv * c.head_dim) * (type == KvType::F32 ? 4 : 2);
+}
+
 KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack)
     : n_ctx_(n_ctx),
       window_(c.sliding_window),
@@ -19,7 +33,7 @@ KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType
   for (int64_t l = 0; l < c.n_layer; ++l) {
     Layer& L = layers_[l];
     L.sliding = c.layer_is_sliding[l] && window_ > 0;
-    L.capacity = L.sliding ? std::min(n_ctx, window_ - 1 + max_batch + rewind_slack) : n_ctx;
+    L.capacity = layer_capacity(c, l, n_ctx, max_batch, rewind_slack);
     const size_t bytes = static_cast<size_t>(L.capacity * row_size_) * elem_bytes_;
     L.k.resize(bytes);
     L.v.resize(bytes);

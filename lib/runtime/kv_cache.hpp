@@ -18,6 +18,13 @@ class KvCache {
  public:
   KvCache(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack);
 
+  // What a cache with these settings allocates, without allocating it (for `lem info`).
+  static size_t bytes_for(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch, KvType type,
+                          int64_t rewind_slack);
+  // Positions a layer keeps: n_ctx for global layers, the ring for sliding ones.
+  static int64_t layer_capacity(const Gemma3Config& config, int64_t layer, int64_t n_ctx, int64_t max_batch,
+                                int64_t rewind_slack);
+
   int64_t n_ctx() const { return n_ctx_; }
   KvType type() const { return type_; }
   int64_t row_size() const { return row_size_; }   // values per position: n_head_kv * head_dim

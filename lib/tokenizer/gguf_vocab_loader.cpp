@@ -66,21 +66,25 @@ int32_t token_id_key(const GgufFile& f, const char* key, int32_t fallback, int32
   return static_cast<int32_t>(*id);
 }
 
-}  // namespace
-
-std::shared_ptr<TokenizerData> load_gguf_tokenizer(const GgufFile& f) {
-  const std::optional<std::string_view> model = f.get_string("tokenizer.ggml.model");
-  if (!model) fail(Status::BadFormat, "{}: the GGUF file has no tokenizer (tokenizer.ggml.model is missing)", f.path());
-  if (*model != "llama")
-    fail(Status::Unsupported,
-         "{}: tokenizer.ggml.model is '{}'; only SentencePiece vocabularies ('llama', as in every Gemma 3 GGUF) are "
-         "supported",
-         f.path(), utf8::printable(*model));
-
+const GgufValue& require_tokens(const GgufFile& f) {
   const GgufValue& tokens = require_array(f, "tokenizer.ggml.tokens", GgufValueType::STRING);
   if (tokens.count == 0) fail(Status::BadFormat, "{}: tokenizer.ggml.tokens is empty", f.path());
   if (tokens.count > static_cast<uint64_t>(std::numeric_limits<int32_t>::max() / 2))
     fail(Status::BadFormat, "{}: tokenizer.ggml.tokens has {} entries, too many", f.path(), tokens.count);
+  return tokens;
+}
+
+TokenType token_type_at(const GgufFile& f, const GgufValue* types, int32_t id) {
+  if (!types) return TokenType::Normal;
+  const int64_t t = types->int_at(static_cast<uint64_t>(id));
+  if (t < 0 || t > static_cast<int64_t>(TokenType::Byte))
+    fail(Status::BadFormat, "{}: tokenizer.ggml.token_type[{}] is {}, expected 0..6", f.path(), id, t);
+  return static_cast<TokenType>(t);
+}
+
+// The "llama" model: SentencePiece pieces with scores, tokenised as llama.cpp does.
+std::shared_ptr<TokenizerData> load_spm(const GgufFile& f) {
+  const GgufValue& tokens = require_tokens(f);
   const auto n = static_cast<int32_t>(tokens.count);
   // llama.cpp accepts i32 scores too.
   const GgufValue* scores = optional_token_array(f, "tokenizer.ggml.scores", tokens.count,
@@ -98,13 +102,7 @@ std::shared_ptr<TokenizerData> load_gguf_tokenizer(const GgufFile& f) {
     const auto k = static_cast<uint64_t>(id);
     const float score = scores ? static_cast<float>(scores->float_at(k)) : 0.0f;
     if (std::isnan(score)) fail(Status::BadFormat, "{}: tokenizer.ggml.scores[{}] is NaN", f.path(), id);
-    TokenType type = TokenType::Normal;
-    if (types) {
-      const int64_t t = types->int_at(k);
-      if (t < 0 || t > static_cast<int64_t>(TokenType::Byte))
-        fail(Status::BadFormat, "{}: tokenizer.ggml.token_type[{}] is {}, expected 0..6", f.path(), id, t);
-      type = static_cast<TokenType>(t);
-    }
+    const TokenType type = token_type_at(f, types, id);
     d->vocab.add_token(tokens.strings[k], type, score);
     // llama.cpp's decode drops CONTROL and UNKNOWN tokens unless asked to render specials.
     d->vocab.set_skipped_on_decode(id, type == TokenType::Control || type == TokenType::Unknown);
@@ -141,6 +139,118 @@ std::shared_ptr<TokenizerData> load_gguf_tokenizer(const GgufFile& f) {
   d->spm = std::make_unique<SpmModel>(d->vocab);
   d->finish();
   return d;
+}
+
+// A merge written as "left right". Gemma 3 pieces hold no ASCII space (spaces are U+2581), and
+// gguf-py spells a space inside a part as U+0120, so the one space splits unambiguously.
+std::pair<std::string_view, std::string_view> split_merge(const GgufFile& f, std::string_view merge, uint64_t rank) {
+  const size_t space = merge.find(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 == merge.size() ||
+      merge.find(' ', space + 1) != std::string_view::npos)
+    fail(Status::BadFormat, "{}: tokenizer.ggml.merges[{}] is '{}', expected two pieces separated by one space",
+         f.path(), rank, utf8::printable(merge));
+  return {merge.substr(0, space), merge.substr(space + 1)};
+}
+
+std::string spaces_to_markers(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ' ')
+      out += "\xE2\x96\x81";
+    else
+      out += c;
+  }
+  return out;
+}
+
+// The "gpt2" model: a BPE vocabulary with merges, which llama.cpp's converter writes when a
+// checkpoint has tokenizer.json but no tokenizer.model. Tokenised with the HF BPE semantics of
+// that tokenizer.json (spec §4, "Without tokenizer.model"): spaces become U+2581, CONTROL tokens
+// are HF's special added tokens, USER_DEFINED ones its other added tokens, <0xHH> pieces are
+// byte fallback. The converter stored USER_DEFINED pieces with U+2581 turned into spaces; that
+// is undone so that merges producing them (space runs) resolve, as in tokenizer.json.
+std::shared_ptr<TokenizerData> load_bpe(const GgufFile& f) {
+  const GgufValue& tokens = require_tokens(f);
+  const auto n = static_cast<int32_t>(tokens.count);
+  const GgufValue* types = optional_token_array(f, "tokenizer.ggml.token_type", tokens.count, {GgufValueType::I32});
+  const GgufValue& merges = require_array(f, "tokenizer.ggml.merges", GgufValueType::STRING);
+  if (merges.count > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
+    fail(Status::BadFormat, "{}: tokenizer.ggml.merges has {} entries, too many", f.path(), merges.count);
+
+  auto d = std::make_shared<TokenizerData>(f.path());
+  d->kind = TokenizerKind::HfBpe;
+  d->replace_spaces = true;
+
+  size_t piece_bytes = 0;
+  for (std::string_view t : tokens.strings) piece_bytes += t.size() * 3;  // room for restored markers
+  d->vocab.reserve(tokens.count, piece_bytes);
+  d->split_rules.assign(static_cast<size_t>(n), SplitRule::Never);
+  for (int32_t id = 0; id < n; ++id) {
+    const std::string_view text = tokens.strings[static_cast<uint64_t>(id)];
+    TokenType type = token_type_at(f, types, id);
+    if (type == TokenType::Normal && parse_byte_piece(text) >= 0) type = TokenType::Byte;  // written as NORMAL
+    if (type == TokenType::UserDefined) {
+      d->vocab.add_token(spaces_to_markers(text), type, 0.0f);
+      d->split_rules[static_cast<size_t>(id)] = SplitRule::Always;
+    } else {
+      d->vocab.add_token(text, type, 0.0f);
+      if (type == TokenType::Control || type == TokenType::Unknown)
+        d->split_rules[static_cast<size_t>(id)] = SplitRule::WhenParsingSpecial;
+    }
+    // HF skip_special_tokens drops the special added tokens.
+    d->vocab.set_skipped_on_decode(id, type == TokenType::Control || type == TokenType::Unknown);
+  }
+  d->vocab.finalize(DecodeStyle::HfByteFallback);
+
+  std::vector<BpeMerge> resolved;
+  resolved.reserve(merges.count);
+  std::string joined;
+  for (uint64_t rank = 0; rank < merges.count; ++rank) {
+    const auto [left, right] = split_merge(f, merges.strings[rank], rank);
+    const int32_t l = d->vocab.find(left);
+    const int32_t r = d->vocab.find(right);
+    joined.assign(left).append(right);
+    const int32_t result = d->vocab.find(joined);
+    if (l < 0 || r < 0 || result < 0)
+      fail(Status::BadFormat, "{}: tokenizer.ggml.merges[{}] ('{}' + '{}') names a piece that is not a token",
+           f.path(), rank, utf8::printable(left), utf8::printable(right));
+    resolved.push_back(BpeMerge{l, r, result});
+  }
+
+  d->bos_id = token_id_key(f, "tokenizer.ggml.bos_token_id", -1, n);
+  d->eos_id = token_id_key(f, "tokenizer.ggml.eos_token_id", -1, n);
+  d->unk_id = token_id_key(f, "tokenizer.ggml.unknown_token_id", -1, n);
+  d->pad_id = token_id_key(f, "tokenizer.ggml.padding_token_id", -1, n);
+  const int32_t eot_id = token_id_key(f, "tokenizer.ggml.eot_token_id", -1, n);
+  d->add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(d->bos_id >= 0);
+  d->add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  d->chat_template = std::string(f.get_string("tokenizer.chat_template").value_or(std::string_view()));
+
+  BpeOptions options;
+  options.model_vocab_size = n;
+  options.unk_id = d->unk_id;
+  options.fuse_unk = true;  // Gemma 3's tokenizer.json; only matters without byte fallback
+  // GGUF has no byte_fallback flag: a vocabulary with <0xHH> pieces is taken to use them.
+  for (int b = 0; b < 256; ++b) options.byte_fallback = options.byte_fallback || d->vocab.byte_token(uint8_t(b)) >= 0;
+  d->bpe = std::make_unique<BpeModel>(d->vocab, resolved, options);
+
+  if (d->eos_id >= 0) d->eos_ids.push_back(d->eos_id);
+  if (eot_id >= 0) d->eos_ids.push_back(eot_id);
+  d->finish();
+  return d;
+}
+
+}  // namespace
+
+std::shared_ptr<TokenizerData> load_gguf_tokenizer(const GgufFile& f) {
+  const std::optional<std::string_view> model = f.get_string("tokenizer.ggml.model");
+  if (!model) fail(Status::BadFormat, "{}: the GGUF file has no tokenizer (tokenizer.ggml.model is missing)", f.path());
+  if (*model == "llama") return load_spm(f);
+  if (*model == "gpt2") return load_bpe(f);
+  fail(Status::Unsupported,
+       "{}: tokenizer.ggml.model is '{}'; only 'llama' (SentencePiece) and 'gpt2' (BPE with merges) vocabularies "
+       "are supported",
+       f.path(), utf8::printable(*model));
 }
 
 }  // namespace lem

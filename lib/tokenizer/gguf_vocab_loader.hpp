@@ -1,5 +1,6 @@
 // Internal: builds TokenizerData from a GGUF file's tokenizer.ggml.* metadata with llama.cpp's
-// semantics (spec §4 "GGUF"). Used by Tokenizer::from_gguf.
+// semantics for "llama" (SentencePiece) vocabularies and HF BPE semantics for "gpt2" ones with
+// merges (spec §4). Used by Tokenizer::from_gguf.
 #pragma once
 
 #include <memory>
@@ -10,7 +11,7 @@
 namespace lem {
 
 // Throws lem::Error: BadFormat (missing or malformed keys), Unsupported (a tokenizer model
-// other than "llama").
+// other than "llama" or "gpt2").
 std::shared_ptr<TokenizerData> load_gguf_tokenizer(const io::GgufFile& file);
 
 }  // namespace lem

@@ -179,3 +179,28 @@ TEST_CASE("lem info and lem tensor report errors clearly", "[cli]") {
   r = run_command(lem_cli() + " frobnicate");
   CHECK(r.exit_code == 2);
 }
+
+TEST_CASE("lem info reports the KV cache with rings on sliding layers", "[cli]") {
+  // tiny-a (config.json): 6 layers, every 6th global, 1 KV head of 64, window 16, 4096 positions.
+  // A sliding layer keeps window - 1 + batch 512 + rewind slack 512 positions, a global one n_ctx.
+  auto f32_bytes = [](int64_t n_ctx) { return 2 * 64 * 4 * (5 * (16 - 1 + 512 + 512) + n_ctx); };
+  for (const char* file : {"tiny/tiny-a/gguf/tiny-a-Q8_0.gguf", "tiny/tiny-a/model.safetensors"}) {
+    INFO(file);
+    const Json kv = info_json(data_path(file), "-c 2048")["kv_cache"];
+    CHECK(kv["layers"] == 6);
+    CHECK(kv["sliding_layers"] == 5);
+    CHECK(kv["sliding_layer_positions"] == 1039);
+    REQUIRE(kv["sizes"].size() == 2);
+    CHECK(kv["sizes"][0]["n_ctx"] == 2048);
+    CHECK(kv["sizes"][0]["f32_bytes"] == f32_bytes(2048));
+    CHECK(kv["sizes"][0]["f16_bytes"] == f32_bytes(2048) / 2);
+    CHECK(kv["sizes"][1]["n_ctx"] == 4096);
+    CHECK(kv["sizes"][1]["f32_bytes"] == f32_bytes(4096));
+  }
+  const auto r = run_command(lem_cli() + " info " + shell_quote(data_path("tiny/tiny-a/gguf/tiny-a-Q8_0.gguf")));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("KV cache:     5 of 6 layers sliding, each keeping 1039 positions"));
+  const auto bad = run_command(lem_cli() + " info -c many " + shell_quote(data_path("tiny/tiny-a/gguf/tiny-a-Q8_0.gguf")));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--ctx-size"));
+}

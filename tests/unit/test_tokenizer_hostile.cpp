@@ -342,8 +342,51 @@ TEST_CASE("malformed GGUF tokenizer metadata gives BadFormat or Unsupported", "[
   }
   SECTION("other tokenizer models") {
     GgufWriter w;
-    w.add_string("tokenizer.ggml.model", "gpt2");
+    w.add_string("tokenizer.ggml.model", "bert");
     w.add_string_array("tokenizer.ggml.tokens", base.tokens);
-    check_gguf_error(w, Status::Unsupported, "'gpt2'");
+    check_gguf_error(w, Status::Unsupported, "'bert'");
   }
+  SECTION("gpt2 vocabularies need well-formed merges") {
+    auto gpt2 = [&](const std::vector<std::string>& merges) {
+      GgufWriter w;
+      w.add_string("tokenizer.ggml.model", "gpt2");
+      w.add_string_array("tokenizer.ggml.tokens", base.tokens);
+      w.add_i32_array("tokenizer.ggml.token_type", base.types);
+      w.add_string_array("tokenizer.ggml.merges", merges);
+      return w;
+    };
+    GgufWriter no_merges;
+    no_merges.add_string("tokenizer.ggml.model", "gpt2");
+    no_merges.add_string_array("tokenizer.ggml.tokens", base.tokens);
+    check_gguf_error(no_merges, Status::BadFormat, "'tokenizer.ggml.merges' is missing");
+    check_gguf_error(gpt2({"ab"}), Status::BadFormat, "merges[0] is 'ab'");
+    check_gguf_error(gpt2({"a b", " ab"}), Status::BadFormat, "merges[1]");
+    check_gguf_error(gpt2({"a b", "c  d"}), Status::BadFormat, "merges[1]");
+    check_gguf_error(gpt2({"a b", "c x"}), Status::BadFormat, "merges[1] ('c' + 'x') names a piece");
+    check_gguf_error(gpt2({"q b"}), Status::BadFormat, "merges[0]");
+    GgufWriter ints = gpt2({});
+    ints.add_i32_array("tokenizer.ggml.merges", {1});
+    check_gguf_error(ints, Status::BadFormat, "merges");
+  }
+}
+
+TEST_CASE("a small gpt2 GGUF vocabulary tokenises with BPE merge ranks", "[tokenizer]") {
+  const SmallGguf base;
+  GgufWriter w;
+  w.add_string("tokenizer.ggml.model", "gpt2");
+  w.add_string_array("tokenizer.ggml.tokens", base.tokens);
+  w.add_i32_array("tokenizer.ggml.token_type", base.types);
+  w.add_string_array("tokenizer.ggml.merges", {"c d", "a b", "x y"});
+  w.add_u32("tokenizer.ggml.bos_token_id", 2);
+  w.add_u32("tokenizer.ggml.eos_token_id", 1);
+  const Tokenizer t = load_gguf(w);
+  CHECK(t.kind() == lem::TokenizerKind::HfBpe);
+  CHECK(t.encode("ab", false, false) == std::vector<int32_t>{12});
+  CHECK(t.encode("xycd", false, false) == std::vector<int32_t>{5, 13});   // USER_DEFINED "xy" cut out first
+  CHECK(t.encode("</s>", false, false) == std::vector<int32_t>{14});      // USER_DEFINED: HF semantics, no override
+  CHECK(t.encode("A", false, false) == std::vector<int32_t>{15});         // <0x41>: byte fallback
+  CHECK(t.encode("a b", false, false) == std::vector<int32_t>{7, 11, 8});  // space -> U+2581
+  CHECK(t.encode("<start_of_turn>a", true, true) == std::vector<int32_t>{2, 4, 7});
+  CHECK(t.token_type(15) == lem::TokenType::Byte);
+  CHECK(t.decode(std::vector<int32_t>{7, 11, 8, 15}, false) == "a bA");
 }
