@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/fp16.hpp"
+#include "kernels/arch/tables.hpp"
 
 namespace lem {
 
@@ -16,15 +16,6 @@ void rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps)
 
 void add_inplace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
-}
-
-void geglu_inplace(float* gate, const float* up, int64_t n) {
-  constexpr float kSqrt2OverPi = 0.7978845608028654f;
-  for (int64_t i = 0; i < n; ++i) {
-    const float z = gate[i];
-    const float g = 0.5f * z * (1.0f + std::tanh(kSqrt2OverPi * (z + 0.044715f * z * z * z)));
-    gate[i] = g * up[i];
-  }
 }
 
 void rope_apply(float* x, const float* cos, const float* sin, int64_t dim) {
@@ -45,41 +36,29 @@ void rope_angles(int64_t pos, float base, float scale, int64_t dim, float* cos, 
   }
 }
 
-float dot_f32(const float* a, const float* b, int64_t n) {
-  // Eight partial sums: vectorisable without -ffast-math and more accurate than one chain.
-  float acc[8] = {};
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (int j = 0; j < 8; ++j) acc[j] += a[i + j] * b[i + j];
-  float s = 0.0f;
-  for (; i < n; ++i) s += a[i] * b[i];
-  for (int j = 0; j < 8; ++j) s += acc[j];
-  return s;
+const VectorOps& vector_ops(Isa isa) {
+#if defined(LEM_HAVE_AVX512_KERNELS)
+  if (isa >= Isa::Avx512) return avx512_vector_ops();
+#endif
+#if defined(LEM_HAVE_AVX2_KERNELS)
+  if (isa >= Isa::Avx2) return avx2_vector_ops();
+#endif
+  (void)isa;
+  return scalar_vector_ops();
 }
 
-void axpy_f32(float a, const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+namespace {
+const VectorOps& active_ops() {
+  static const VectorOps& ops = vector_ops(active_isa());
+  return ops;
 }
+}  // namespace
 
-float dot_f32_f16(const float* a, const uint16_t* b, int64_t n) {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * f16_to_f32(b[i]);
-  return s;
-}
-
-void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * f16_to_f32(x[i]);
-}
-
-void softmax_inplace(float* x, int64_t n) {
-  const float m = *std::max_element(x, x + n);
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - m);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
+void geglu_inplace(float* gate, const float* up, int64_t n) { active_ops().geglu(gate, up, n); }
+float dot_f32(const float* a, const float* b, int64_t n) { return active_ops().dot_f32(a, b, n); }
+void axpy_f32(float a, const float* x, float* y, int64_t n) { active_ops().axpy_f32(a, x, y, n); }
+float dot_f32_f16(const float* a, const uint16_t* b, int64_t n) { return active_ops().dot_f32_f16(a, b, n); }
+void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) { active_ops().axpy_f16(a, x, y, n); }
+void softmax_inplace(float* x, int64_t n) { active_ops().softmax(x, n); }
 
 }  // namespace lem

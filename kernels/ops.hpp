@@ -1,11 +1,29 @@
 // Element-wise and reduction operations of the Gemma 3 forward pass (everything but the matmuls),
 // on float32 activations (spec §2: activations stay fp32; Gemma 3 overflows fp16).
+//
+// The hot ones (GeGLU, the attention dot products and sums, softmax) have SIMD versions per ISA
+// level, picked once through active_isa() like the matmul kernels; the functions below call the
+// active level. The scalar versions are the reference the others are tested against.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernels.hpp"
+
 namespace lem {
+
+struct VectorOps {
+  void (*geglu)(float* gate, const float* up, int64_t n);
+  float (*dot_f32)(const float* a, const float* b, int64_t n);
+  void (*axpy_f32)(float a, const float* x, float* y, int64_t n);
+  float (*dot_f32_f16)(const float* a, const uint16_t* b, int64_t n);
+  void (*axpy_f16)(float a, const uint16_t* x, float* y, int64_t n);
+  void (*softmax)(float* x, int64_t n);
+};
+
+// The operations of ISA level `isa` (the best compiled level at or below it).
+const VectorOps& vector_ops(Isa isa);
 
 // y = x / sqrt(mean(x^2) + eps) * gain, over n elements (y may alias x). The mean is
 // accumulated in double so the result does not depend on the summation order.

@@ -4,11 +4,16 @@
 #pragma once
 
 #include "kernels/kernels.hpp"
+#include "kernels/ops.hpp"
 
 namespace lem {
 
 WeightKernel scalar_weight_kernel(GgmlType type);   // kernels/arch/scalar/
 WeightKernel avx2_weight_kernel(GgmlType type);     // kernels/arch/avx2/   (AVX2, FMA, F16C)
 WeightKernel avx512_weight_kernel(GgmlType type);   // kernels/arch/avx512/ (F, BW, VL, DQ, VNNI, BF16)
+
+const VectorOps& scalar_vector_ops();
+const VectorOps& avx2_vector_ops();
+const VectorOps& avx512_vector_ops();
 
 }  // namespace lem

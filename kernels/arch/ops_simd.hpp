@@ -1,0 +1,123 @@
+// SIMD versions of the dispatched operations in kernels/ops.hpp, written once over xsimd batches
+// and instantiated per ISA level (kernels/arch/avx2/ops_avx2.cpp, kernels/arch/avx512/ops_avx512.cpp).
+// Include only from a translation unit compiled with that level's flags.
+//
+// `Isa` supplies the xsimd architecture and the one thing xsimd 8 lacks, an IEEE f16 load:
+//   using arch = ...;  static batch<float, arch> load_f16(const uint16_t* p);  // arch::size values
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include <xsimd/xsimd.hpp>
+
+#include "kernels/ops.hpp"
+
+namespace lem::simd_ops {
+
+template <class Isa>
+struct Ops {
+  using A = typename Isa::arch;
+  using V = xsimd::batch<float, A>;
+  static constexpr int64_t W = static_cast<int64_t>(V::size);
+
+  // GELU(z) = 0.5 z (1 + tanh(u)) = z / (1 + exp(-2u)), u = sqrt(2/pi) (z + 0.044715 z^3): the
+  // same function without tanh's cancellation for negative z; exp overflowing to +inf gives -0.
+  static V gelu(V z) {
+    const V k(-2.0f * 0.7978845608028654f);
+    const V z3 = z * z * z;
+    const V e = xsimd::exp(k * xsimd::fma(V(0.044715f), z3, z));
+    return z / (V(1.0f) + e);
+  }
+
+  static void geglu(float* gate, const float* up, int64_t n) {
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      const V g = gelu(V::load_unaligned(gate + i)) * V::load_unaligned(up + i);
+      g.store_unaligned(gate + i);
+    }
+    if (i < n) {  // the tail through a padded buffer: every element takes the same formula
+      alignas(64) float g[W] = {}, u[W] = {};
+      std::memcpy(g, gate + i, static_cast<size_t>(n - i) * sizeof(float));
+      std::memcpy(u, up + i, static_cast<size_t>(n - i) * sizeof(float));
+      (gelu(V::load_aligned(g)) * V::load_aligned(u)).store_aligned(g);
+      std::memcpy(gate + i, g, static_cast<size_t>(n - i) * sizeof(float));
+    }
+  }
+
+  static float dot_f32(const float* a, const float* b, int64_t n) {
+    V acc0(0.0f), acc1(0.0f);
+    int64_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+      acc0 = xsimd::fma(V::load_unaligned(a + i), V::load_unaligned(b + i), acc0);
+      acc1 = xsimd::fma(V::load_unaligned(a + i + W), V::load_unaligned(b + i + W), acc1);
+    }
+    for (; i + W <= n; i += W) acc0 = xsimd::fma(V::load_unaligned(a + i), V::load_unaligned(b + i), acc0);
+    float s = xsimd::hadd(acc0 + acc1);
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
+  }
+
+  static void axpy_f32(float alpha, const float* x, float* y, int64_t n) {
+    const V a(alpha);
+    int64_t i = 0;
+    for (; i + W <= n; i += W) xsimd::fma(a, V::load_unaligned(x + i), V::load_unaligned(y + i)).store_unaligned(y + i);
+    for (; i < n; ++i) y[i] += alpha * x[i];
+  }
+
+  static float dot_f32_f16(const float* a, const uint16_t* b, int64_t n) {
+    V acc(0.0f);
+    int64_t i = 0;
+    for (; i + W <= n; i += W) acc = xsimd::fma(V::load_unaligned(a + i), Isa::load_f16(b + i), acc);
+    float s = xsimd::hadd(acc);
+    for (; i < n; ++i) s += a[i] * Isa::f16_to_f32(b[i]);
+    return s;
+  }
+
+  static void axpy_f16(float alpha, const uint16_t* x, float* y, int64_t n) {
+    const V a(alpha);
+    int64_t i = 0;
+    for (; i + W <= n; i += W) xsimd::fma(a, Isa::load_f16(x + i), V::load_unaligned(y + i)).store_unaligned(y + i);
+    for (; i < n; ++i) y[i] += alpha * Isa::f16_to_f32(x[i]);
+  }
+
+  static void softmax(float* x, int64_t n) {
+    V vmax(-std::numeric_limits<float>::infinity());
+    int64_t i = 0;
+    for (; i + W <= n; i += W) vmax = xsimd::max(vmax, V::load_unaligned(x + i));
+    alignas(64) float lanes[W];
+    vmax.store_aligned(lanes);
+    float m = *std::max_element(lanes, lanes + W);
+    for (; i < n; ++i) m = std::max(m, x[i]);
+
+    const V vm(m);
+    V vsum(0.0f);
+    i = 0;
+    for (; i + W <= n; i += W) {
+      const V e = xsimd::exp(V::load_unaligned(x + i) - vm);
+      e.store_unaligned(x + i);
+      vsum += e;
+    }
+    if (i < n) {  // padded with -inf: exp gives 0 and adds nothing
+      alignas(64) float t[W];
+      std::fill(t, t + W, -std::numeric_limits<float>::infinity());
+      std::memcpy(t, x + i, static_cast<size_t>(n - i) * sizeof(float));
+      const V e = xsimd::exp(V::load_aligned(t) - vm);
+      e.store_aligned(t);
+      vsum += e;
+      std::memcpy(x + i, t, static_cast<size_t>(n - i) * sizeof(float));
+    }
+    const float inv = 1.0f / xsimd::hadd(vsum);
+    for (i = 0; i + W <= n; i += W) (V::load_unaligned(x + i) * V(inv)).store_unaligned(x + i);
+    for (; i < n; ++i) x[i] *= inv;
+  }
+
+  static const VectorOps& table() {
+    static const VectorOps ops{geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax};
+    return ops;
+  }
+};
+
+}  // namespace lem::simd_ops

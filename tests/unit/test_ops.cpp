@@ -1,0 +1,115 @@
+// The dispatched forward-pass operations (kernels/ops.hpp) at every ISA level this CPU runs,
+// against double-precision evaluations of their definitions.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "kernels/fp16.hpp"
+#include "kernels/kernels.hpp"
+#include "kernels/ops.hpp"
+
+namespace {
+
+using lem::Isa;
+
+std::vector<Isa> runnable_isas() {
+  std::vector<Isa> out;
+  for (Isa isa : {Isa::Scalar, Isa::Avx2, Isa::Avx512})
+    if (isa <= lem::detected_isa()) out.push_back(isa);
+  return out;
+}
+
+std::vector<float> random_floats(size_t n, float scale, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+double gelu_tanh(double z) { return 0.5 * z * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (z + 0.044715 * z * z * z))); }
+
+}  // namespace
+
+TEST_CASE("GeGLU at every ISA level matches the tanh-GELU definition", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    const auto& ops = lem::vector_ops(isa);
+    for (int64_t n : {1, 7, 16, 33, 6912}) {
+      auto gate = random_floats(static_cast<size_t>(n), 3.0f, 11 + static_cast<uint32_t>(n));
+      const auto up = random_floats(static_cast<size_t>(n), 1.0f, 12);
+      // Extremes: saturation both ways, zeros, values where 1 + tanh cancels.
+      const float extremes[] = {0.0f, -0.0f, 1e-30f, -1e-30f, 40.0f, -40.0f, 1e4f, -1e4f, 1e30f, -1e30f, -5.0f, -9.0f};
+      for (size_t i = 0; i < std::size(extremes) && i < gate.size(); ++i) gate[i] = extremes[i];
+      const auto in = gate;
+      ops.geglu(gate.data(), up.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = gelu_tanh(in[i]) * up[i];
+        INFO("z = " << in[i] << ", up = " << up[i]);
+        REQUIRE(std::isfinite(gate[i]));
+        // Relative to |z * up|: the scalar reference loses precision where 1 + tanh cancels.
+        CHECK(std::fabs(gate[i] - want) <= 2e-6 * std::fabs(static_cast<double>(in[i]) * up[i]) + 1e-30);
+      }
+    }
+  }
+}
+
+TEST_CASE("attention dot products and sums at every ISA level", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    const auto& ops = lem::vector_ops(isa);
+    for (int64_t n : {1, 15, 64, 256, 257}) {
+      const auto a = random_floats(static_cast<size_t>(n), 1.0f, 3);
+      const auto b = random_floats(static_cast<size_t>(n), 1.0f, 4);
+      std::vector<uint16_t> b16(b.size());
+      std::vector<float> b_rounded(b.size());
+      for (size_t i = 0; i < b.size(); ++i) {
+        b16[i] = lem::f32_to_f16(b[i]);
+        b_rounded[i] = lem::f16_to_f32(b16[i]);
+      }
+      double dot = 0, dot16 = 0, abs_sum = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        dot += static_cast<double>(a[i]) * b[i];
+        dot16 += static_cast<double>(a[i]) * b_rounded[i];
+        abs_sum += std::fabs(static_cast<double>(a[i]) * b[i]);
+      }
+      CHECK(std::fabs(ops.dot_f32(a.data(), b.data(), n) - dot) <= 1e-6 * abs_sum);
+      CHECK(std::fabs(ops.dot_f32_f16(a.data(), b16.data(), n) - dot16) <= 1e-6 * abs_sum);
+
+      std::vector<float> y = a, y16 = a;
+      ops.axpy_f32(0.375f, b.data(), y.data(), n);
+      ops.axpy_f16(-1.5f, b16.data(), y16.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        CHECK(y[i] == Approx(a[i] + 0.375 * b[i]).margin(1e-6));
+        CHECK(y16[i] == Approx(a[i] - 1.5 * b_rounded[i]).margin(1e-6));
+      }
+    }
+  }
+}
+
+TEST_CASE("softmax at every ISA level", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    const auto& ops = lem::vector_ops(isa);
+    for (int64_t n : {1, 5, 16, 100, 4099}) {
+      auto x = random_floats(static_cast<size_t>(n), 8.0f, 9 + static_cast<uint32_t>(n));
+      if (n > 3) x[2] = -std::numeric_limits<float>::infinity();  // a masked score
+      const auto in = x;
+      double m = -INFINITY;
+      for (float v : in) m = std::max(m, static_cast<double>(v));
+      double sum = 0;
+      for (float v : in) sum += std::exp(v - m);
+      ops.softmax(x.data(), n);
+      double total = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double want = std::exp(in[i] - m) / sum;
+        CHECK(std::fabs(x[i] - want) <= 1e-6 * want + 1e-12);
+        total += x[i];
+      }
+      CHECK(total == Approx(1.0).margin(1e-5));
+    }
+  }
+}
