@@ -38,6 +38,9 @@ size_t act_row_bytes(ActType a, int64_t k);
 // quantize_row_q8_0/q8_1/q8_K_ref and its f16/bf16 conversions). k must be a multiple of the
 // block size.
 void quantize_activation_row(ActType a, const float* x, void* out, int64_t k);
+// The same with the quantiser of ISA level `isa` (all levels write the same bytes); returns false,
+// writing nothing, when this build or CPU does not have that level.
+bool quantize_activation_row_isa(Isa isa, ActType a, const float* x, void* out, int64_t k);
 
 // Y[t * y_stride + r] = sum_i W[r][i] * A[t][i] for r < n_rows, t < n_tok.
 // `w` points at the first weight row (row stride w_stride bytes), `a` at the first activation

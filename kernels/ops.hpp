@@ -20,6 +20,13 @@ struct VectorOps {
   float (*dot_f32_f16)(const float* a, const uint16_t* b, int64_t n);
   void (*axpy_f16)(float a, const uint16_t* x, float* y, int64_t n);
   void (*softmax)(float* x, int64_t n);
+  // out[r * out_stride + d] += sum_j p[r * p_stride + j] * v_j[d] for r < n_rows, d < dh, j < n_keys,
+  // where v_j is the row at v + j * v_stride bytes (float32 or IEEE f16): attention's P·V with the
+  // values read straight from the KV cache.
+  void (*pv_f32)(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
+                 int64_t dh, float* out, int64_t out_stride);
+  void (*pv_f16)(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
+                 int64_t dh, float* out, int64_t out_stride);
 };
 
 // The operations of ISA level `isa` (the best compiled level at or below it).
@@ -50,7 +57,11 @@ void axpy_f32(float a, const float* x, float* y, int64_t n);
 float dot_f32_f16(const float* a, const uint16_t* b, int64_t n);
 void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
 
-// In-place softmax over n scores; returns nothing, n >= 1.
+// In-place softmax over n scores; returns nothing, n >= 1. -inf scores get probability 0.
 void softmax_inplace(float* x, int64_t n);
+
+// VectorOps::pv_f32 / pv_f16 at the active level.
+void attention_pv(bool v_is_f16, const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride,
+                  int64_t n_keys, int64_t dh, float* out, int64_t out_stride);
 
 }  // namespace lem

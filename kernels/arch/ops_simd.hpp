@@ -114,8 +114,68 @@ struct Ops {
     for (; i < n; ++i) x[i] *= inv;
   }
 
+  // P·V, register-blocked: R probability rows x NV vectors of the head dimension stay in
+  // registers while the value rows stream past, so each value vector loaded feeds R FMAs.
+  static V load_values(const float* p) { return V::load_unaligned(p); }
+  static V load_values(const uint16_t* p) { return Isa::load_f16(p); }
+  static float value_at(const float* p) { return *p; }
+  static float value_at(const uint16_t* p) { return Isa::f16_to_f32(*p); }
+
+  template <int R, int NV, class T>
+  static void pv_block(const float* p, int64_t ps, const uint8_t* v, size_t vs, int64_t n_keys, int64_t d0, float* out,
+                       int64_t os) {
+    V acc[R][NV];
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < NV; ++c) acc[r][c] = V::load_unaligned(out + r * os + d0 + c * W);
+    for (int64_t j = 0; j < n_keys; ++j) {
+      const T* row = reinterpret_cast<const T*>(v + static_cast<size_t>(j) * vs) + d0;
+      V vals[NV];
+      for (int c = 0; c < NV; ++c) vals[c] = load_values(row + c * W);
+      for (int r = 0; r < R; ++r) {
+        const V pr(p[r * ps + j]);
+        for (int c = 0; c < NV; ++c) acc[r][c] = xsimd::fma(pr, vals[c], acc[r][c]);
+      }
+    }
+    for (int r = 0; r < R; ++r)
+      for (int c = 0; c < NV; ++c) acc[r][c].store_unaligned(out + r * os + d0 + c * W);
+  }
+
+  template <int R, class T>
+  static void pv_rows(const float* p, int64_t ps, const uint8_t* v, size_t vs, int64_t n_keys, int64_t dh, float* out,
+                      int64_t os) {
+    constexpr int NV = W >= 16 ? 4 : 2;  // 16 or 8 accumulators: within the register file
+    int64_t d = 0;
+    for (; d + NV * W <= dh; d += NV * W) pv_block<R, NV, T>(p, ps, v, vs, n_keys, d, out, os);
+    for (; d + W <= dh; d += W) pv_block<R, 1, T>(p, ps, v, vs, n_keys, d, out, os);
+    for (; d < dh; ++d)
+      for (int r = 0; r < R; ++r) {
+        float s = out[r * os + d];
+        for (int64_t j = 0; j < n_keys; ++j)
+          s += p[r * ps + j] * value_at(reinterpret_cast<const T*>(v + static_cast<size_t>(j) * vs) + d);
+        out[r * os + d] = s;
+      }
+  }
+
+  template <class T>
+  static void pv(const float* p, int64_t ps, int64_t n_rows, const void* v, size_t vs, int64_t n_keys, int64_t dh,
+                 float* out, int64_t os) {
+    const auto* vb = static_cast<const uint8_t*>(v);
+    int64_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) pv_rows<4, T>(p + r * ps, ps, vb, vs, n_keys, dh, out + r * os, os);
+    for (; r < n_rows; ++r) pv_rows<1, T>(p + r * ps, ps, vb, vs, n_keys, dh, out + r * os, os);
+  }
+
+  static void pv_f32(const float* p, int64_t ps, int64_t n_rows, const void* v, size_t vs, int64_t n_keys, int64_t dh,
+                     float* out, int64_t os) {
+    pv<float>(p, ps, n_rows, v, vs, n_keys, dh, out, os);
+  }
+  static void pv_f16(const float* p, int64_t ps, int64_t n_rows, const void* v, size_t vs, int64_t n_keys, int64_t dh,
+                     float* out, int64_t os) {
+    pv<uint16_t>(p, ps, n_rows, v, vs, n_keys, dh, out, os);
+  }
+
   static const VectorOps& table() {
-    static const VectorOps ops{geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax};
+    static const VectorOps ops{geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax, pv_f32, pv_f16};
     return ops;
   }
 };

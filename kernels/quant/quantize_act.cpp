@@ -1,9 +1,13 @@
 // Activation quantisers: float32 rows -> the vec_dot formats of ggml (shared spec §6,
 // "Activation formats"), bit-exact with quantize_row_q8_0_ref / q8_1_ref / q8_K_ref and
 // ggml's f16/bf16 row conversions (checked against the fixtures' act_*.bin).
+//
+// The code here is the scalar reference; kernels/arch/<isa>/quantize_act_<isa>.cpp write the same
+// bytes faster, and quantize_activation_row picks one of them once, from active_isa().
 #include <cmath>
 #include <cstring>
 
+#include "kernels/arch/quantize_act_isa.hpp"
 #include "kernels/fp16.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/quant/formats.hpp"
@@ -116,7 +120,9 @@ size_t act_block_bytes(ActType a) {
 
 size_t act_row_bytes(ActType a, int64_t k) { return static_cast<size_t>(k / act_block_size(a)) * act_block_bytes(a); }
 
-void quantize_activation_row(ActType a, const float* x, void* out, int64_t k) {
+namespace {
+
+void quantize_row_scalar(ActType a, const float* x, void* out, int64_t k) {
   switch (a) {
     case ActType::F32:
       std::memcpy(out, x, static_cast<size_t>(k) * sizeof(float));
@@ -135,6 +141,36 @@ void quantize_activation_row(ActType a, const float* x, void* out, int64_t k) {
     case ActType::Q8_1: quantize_q8_1(x, static_cast<BlockQ8_1*>(out), k); return;
     case ActType::Q8_K: quantize_q8_k(x, static_cast<BlockQ8_K*>(out), k); return;
   }
+}
+
+using RowQuantizer = void (*)(ActType a, const float* x, void* out, int64_t k);
+
+// The row quantiser of level `isa`, or nullptr when this build or CPU does not have that level.
+RowQuantizer row_quantizer(Isa isa) {
+  switch (isa) {
+    case Isa::Scalar: return quantize_row_scalar;
+#if defined(LEM_HAVE_AVX2_KERNELS)
+    case Isa::Avx2: return isa <= detected_isa() ? quantize_activation_row_avx2 : nullptr;
+#endif
+#if defined(LEM_HAVE_AVX512_KERNELS)
+    case Isa::Avx512: return isa <= detected_isa() ? quantize_activation_row_avx512 : nullptr;
+#endif
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+void quantize_activation_row(ActType a, const float* x, void* out, int64_t k) {
+  static const RowQuantizer quantize = row_quantizer(active_isa());  // active_isa() <= detected_isa()
+  quantize(a, x, out, k);
+}
+
+bool quantize_activation_row_isa(Isa isa, ActType a, const float* x, void* out, int64_t k) {
+  const RowQuantizer quantize = row_quantizer(isa);
+  if (!quantize) return false;
+  quantize(a, x, out, k);
+  return true;
 }
 
 }  // namespace lem

@@ -8,6 +8,7 @@
 #include "api/error.hpp"
 #include "kernels/fp16.hpp"
 #include "kernels/ops.hpp"
+#include "model/attention.hpp"
 #include "model/weight_reader.hpp"
 
 namespace lem {
@@ -83,45 +84,6 @@ void Gemma3Model::embed(std::span<const int32_t> tokens, float* x) const {
   }
 }
 
-// Causal (and, on sliding layers, windowed) attention of the n new tokens over the cache.
-// q: [n, H*dh] already normed, roped and scaled; output heads concatenated into st.attn.
-void Gemma3Model::attention(int64_t layer, int64_t n, int64_t pos0, KvCache& cache, ForwardState& st,
-                            ThreadPool& pool) const {
-  const Gemma3Config& c = config_;
-  const int64_t H = c.n_head, dh = c.head_dim, group = c.n_head / c.n_head_kv;
-  const bool sliding = layers_[layer].sliding;
-  const bool f16 = cache.type() == KvType::F16;
-  const int64_t max_keys = pos0 + n;
-  if (st.scores.size() < static_cast<size_t>(pool.size() * max_keys)) st.scores.resize(pool.size() * max_keys);
-  const double work = static_cast<double>(n) * static_cast<double>(H) * static_cast<double>(max_keys) * dh * 2;
-  pool.run_sized(work, 1 << 19, [&](int thread, int n_threads) {
-    float* scores = st.scores.data() + thread * max_keys;
-    int64_t b, e;
-    ThreadPool::split(n * H, 1, thread, n_threads, b, e);
-    for (int64_t job = b; job < e; ++job) {
-      const int64_t t = job / H, head = job % H, kv_head = head / group;
-      const int64_t pos = pos0 + t;
-      // Keys visible from `pos`: all earlier ones, or the last W (itself included) on sliding layers.
-      const int64_t first = sliding ? std::max<int64_t>(0, pos - c.sliding_window + 1) : 0;
-      const float* q = st.q.data() + (t * H + head) * dh;
-      for (int64_t j = first; j <= pos; ++j) {
-        float s = f16 ? dot_f32_f16(q, cache.k_f16(layer, j) + kv_head * dh, dh)
-                      : dot_f32(q, cache.k_f32(layer, j) + kv_head * dh, dh);
-        if (c.attn_logit_softcap > 0) s = c.attn_logit_softcap * std::tanh(s / c.attn_logit_softcap);
-        scores[j - first] = s;
-      }
-      const int64_t n_keys = pos - first + 1;
-      softmax_inplace(scores, n_keys);
-      float* out = st.attn.data() + (t * H + head) * dh;
-      std::fill(out, out + dh, 0.0f);
-      for (int64_t j = first; j <= pos; ++j) {
-        if (f16) axpy_f16(scores[j - first], cache.v_f16(layer, j) + kv_head * dh, out, dh);
-        else axpy_f32(scores[j - first], cache.v_f32(layer, j) + kv_head * dh, out, dh);
-      }
-    }
-  });
-}
-
 void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& st, ThreadPool& pool,
                           LogitsMode mode, float* logits) const {
   const Gemma3Config& c = config_;
@@ -187,7 +149,8 @@ void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, Forwa
         }
       }
     }
-    attention(l, n, pos0, cache, st, pool);                                 // attn: [n, H*dh]
+    const AttentionShape shape{H, Hkv, dh, L.sliding ? c.sliding_window : 0, c.attn_logit_softcap};
+    attend(shape, st.q.data(), n, pos0, cache, l, st.attn.data(), pool, st.attention);  // attn: [n, H*dh]
     matmul(L.o, st.attn.data(), H * dh, n, st.o.data(), D, pool, st.mm, st.precision);    // o: [n, D]
     for (int64_t t = 0; t < n; ++t) {
       float* o = st.o.data() + t * D;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "model/attention.hpp"
 #include "model/gemma3_config.hpp"
 #include "model/model_source.hpp"
 #include "runtime/kv_cache.hpp"
@@ -34,7 +35,7 @@ struct ForwardState {
   std::vector<float> up;        // [T, F]
   std::vector<float> rope_cos;  // [T, dh/2] per layer kind (local, global)
   std::vector<float> rope_sin;
-  std::vector<float> scores;    // [threads, n_ctx] attention scores
+  AttentionScratch attention;   // per-thread scores and gathered queries
   MatmulScratch mm;
   MatmulPrecision precision = MatmulPrecision::Fast;
 };
@@ -66,7 +67,6 @@ class Gemma3Model {
   MatmulWeight bind(const std::string& name) const;
   std::vector<float> norm_gain(const std::string& name) const;
   void embed(std::span<const int32_t> tokens, float* x) const;
-  void attention(int64_t layer, int64_t n, int64_t pos0, KvCache& cache, ForwardState& st, ThreadPool& pool) const;
 
   std::unique_ptr<ModelSource> source_;
   Gemma3Config config_;

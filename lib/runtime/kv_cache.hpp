@@ -38,6 +38,13 @@ class KvCache {
   uint16_t* k_f16(int64_t layer, int64_t pos) { return reinterpret_cast<uint16_t*>(row(layers_[layer].k, layer, pos)); }
   uint16_t* v_f16(int64_t layer, int64_t pos) { return reinterpret_cast<uint16_t*>(row(layers_[layer].v, layer, pos)); }
 
+  // Raw rows for batched attention: position p of `layer` lives in row slot(layer, p) of
+  // k_rows/v_rows (rows of row_bytes(); ring slots wrap at capacity(layer) on sliding layers).
+  int64_t slot(int64_t layer, int64_t pos) const { return pos % layers_[layer].capacity; }
+  size_t row_bytes() const { return static_cast<size_t>(row_size_) * elem_bytes_; }
+  const uint8_t* k_rows(int64_t layer) const { return layers_[layer].k.data(); }
+  const uint8_t* v_rows(int64_t layer) const { return layers_[layer].v.data(); }
+
   // Positions [0, n_pos) are the cached sequence. Writing position p (in order) extends it.
   int64_t n_pos() const { return n_pos_; }
   // Records that positions up to `end` (exclusive) have been written.

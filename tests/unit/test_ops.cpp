@@ -113,3 +113,40 @@ TEST_CASE("softmax at every ISA level", "[ops]") {
     }
   }
 }
+
+TEST_CASE("attention P·V over cached value rows at every ISA level", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    const auto& ops = lem::vector_ops(isa);
+    // Head dims with and without a full register block; odd row and key counts; value rows
+    // strided as in a cache holding two KV heads.
+    for (int64_t dh : {64, 72, 256}) {
+      for (int64_t n_rows : {1, 3, 4, 9}) {
+        const int64_t n_keys = 37, row_values = 2 * dh;
+        const auto p = random_floats(static_cast<size_t>(n_rows * n_keys), 0.3f, 21);
+        const auto v = random_floats(static_cast<size_t>(n_keys * row_values), 1.0f, 22);
+        std::vector<uint16_t> v16(v.size());
+        std::vector<float> v_rounded(v.size());
+        for (size_t i = 0; i < v.size(); ++i) {
+          v16[i] = lem::f32_to_f16(v[i]);
+          v_rounded[i] = lem::f16_to_f32(v16[i]);
+        }
+        const auto start = random_floats(static_cast<size_t>(n_rows * dh), 1.0f, 23);  // accumulated onto
+        std::vector<float> out = start, out16 = start;
+        ops.pv_f32(p.data(), n_keys, n_rows, v.data() + dh, row_values * sizeof(float), n_keys, dh, out.data(), dh);
+        ops.pv_f16(p.data(), n_keys, n_rows, v16.data() + dh, row_values * sizeof(uint16_t), n_keys, dh, out16.data(),
+                   dh);
+        for (int64_t r = 0; r < n_rows; ++r)
+          for (int64_t d = 0; d < dh; ++d) {
+            double want = start[r * dh + d], want16 = want;
+            for (int64_t j = 0; j < n_keys; ++j) {
+              want += static_cast<double>(p[r * n_keys + j]) * v[j * row_values + dh + d];
+              want16 += static_cast<double>(p[r * n_keys + j]) * v_rounded[j * row_values + dh + d];
+            }
+            CHECK(out[r * dh + d] == Approx(want).margin(1e-5));
+            CHECK(out16[r * dh + d] == Approx(want16).margin(1e-5));
+          }
+      }
+    }
+  }
+}
