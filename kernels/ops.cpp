@@ -7,13 +7,6 @@
 
 namespace lem {
 
-void rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps) {
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
-  const float inv = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv * gain[i];
-}
-
 void add_inplace(float* x, const float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];
 }
@@ -54,6 +47,9 @@ const VectorOps& active_ops() {
 }
 }  // namespace
 
+void rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps) {
+  active_ops().rms_norm(x, gain, y, n, eps);
+}
 void geglu_inplace(float* gate, const float* up, int64_t n) { active_ops().geglu(gate, up, n); }
 float dot_f32(const float* a, const float* b, int64_t n) { return active_ops().dot_f32(a, b, n); }
 void axpy_f32(float a, const float* x, float* y, int64_t n) { active_ops().axpy_f32(a, x, y, n); }

@@ -14,6 +14,7 @@
 namespace lem {
 
 struct VectorOps {
+  void (*rms_norm)(const float* x, const float* gain, float* y, int64_t n, float eps);
   void (*geglu)(float* gate, const float* up, int64_t n);
   float (*dot_f32)(const float* a, const float* b, int64_t n);
   void (*axpy_f32)(float a, const float* x, float* y, int64_t n);

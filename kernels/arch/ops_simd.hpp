@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -30,6 +31,28 @@ struct Ops {
     const V z3 = z * z * z;
     const V e = xsimd::exp(k * xsimd::fma(V(0.044715f), z3, z));
     return z / (V(1.0f) + e);
+  }
+
+  // The sum of squares in double (as the scalar reference), so the result does not depend on
+  // the vector width.
+  static void rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps) {
+    using D = xsimd::batch<double, A>;
+    constexpr int64_t WD = static_cast<int64_t>(D::size);
+    D acc(0.0);
+    int64_t i = 0;
+    for (; i + WD <= n; i += WD) {
+      alignas(64) double d[WD];
+      for (int64_t j = 0; j < WD; ++j) d[j] = x[i + j];
+      const D v = D::load_aligned(d);
+      acc = xsimd::fma(v, v, acc);
+    }
+    double sum = xsimd::hadd(acc);
+    for (; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+    const V inv(static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps)));
+    for (i = 0; i + W <= n; i += W)
+      (V::load_unaligned(x + i) * inv * V::load_unaligned(gain + i)).store_unaligned(y + i);
+    const float inv_s = inv.get(0);
+    for (; i < n; ++i) y[i] = x[i] * inv_s * gain[i];
   }
 
   static void geglu(float* gate, const float* up, int64_t n) {
@@ -175,7 +198,7 @@ struct Ops {
   }
 
   static const VectorOps& table() {
-    static const VectorOps ops{geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax, pv_f32, pv_f16};
+    static const VectorOps ops{rms_norm, geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax, pv_f32, pv_f16};
     return ops;
   }
 };

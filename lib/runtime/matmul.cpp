@@ -8,10 +8,9 @@
 
 namespace lem {
 namespace {
-// Tile sizes: a band of weight rows small enough to stay in L1/L2 while all tokens of a token
-// tile stream past it. Rows per tile are a multiple of 4 so SIMD microkernels see full groups.
+// Prefill hands out bands of this many weight rows (a multiple of 16 so SIMD microkernels see
+// full groups); each kernel call then takes all tokens of the batch.
 constexpr int64_t kRowTile = 64;
-constexpr int64_t kTokTile = 64;
 constexpr int64_t kFallbackRowTile = 16;
 // Decode hands out rows in chunks of about this many weight bytes: small enough that a core
 // slowed by other work leaves little for the other to wait on, large enough to stream.
@@ -101,10 +100,9 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
       if (r0 >= w.rows) return;
       const int64_t nr = std::min(chunk_rows, w.rows - r0);
       const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * w.row_stride;
-      for (int64_t t0 = 0; t0 < n_tok; t0 += kTokTile) {
-        const int64_t nt = std::min(kTokTile, n_tok - t0);
-        kernel.gemm(w.k, rows, w.row_stride, nr, act + t0 * a_stride, a_stride, nt, y + t0 * y_stride + r0, y_stride);
-      }
+      // All tokens in one call: the kernels tile tokens themselves and repack a band of weight
+      // rows once per call, so splitting tokens here would repeat the repacking.
+      kernel.gemm(w.k, rows, w.row_stride, nr, act, a_stride, n_tok, y + r0, y_stride);
     }
   });
 }

@@ -150,3 +150,22 @@ TEST_CASE("attention P·V over cached value rows at every ISA level", "[ops]") {
     }
   }
 }
+
+TEST_CASE("RMSNorm at every ISA level", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    for (int64_t n : {1, 7, 64, 1152, 2563}) {
+      const auto x = random_floats(static_cast<size_t>(n), 40.0f, 31);
+      const auto gain = random_floats(static_cast<size_t>(n), 1.0f, 32);
+      double sum = 0;
+      for (float v : x) sum += static_cast<double>(v) * v;
+      const double inv = 1.0 / std::sqrt(sum / static_cast<double>(n) + 1e-6);
+      std::vector<float> y(x.size());
+      lem::vector_ops(isa).rms_norm(x.data(), gain.data(), y.data(), n, 1e-6f);
+      for (int64_t i = 0; i < n; ++i) CHECK(y[i] == Approx(x[i] * inv * gain[i]).epsilon(1e-6).margin(1e-30));
+      std::vector<float> in_place = x;  // y may alias x
+      lem::vector_ops(isa).rms_norm(in_place.data(), gain.data(), in_place.data(), n, 1e-6f);
+      CHECK(in_place == y);
+    }
+  }
+}

@@ -9,6 +9,13 @@
 namespace lem {
 namespace {
 
+void ref_rms_norm(const float* x, const float* gain, float* y, int64_t n, float eps) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  const float inv = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
+  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * inv * gain[i];
+}
+
 void ref_geglu(float* gate, const float* up, int64_t n) {
   constexpr float kSqrt2OverPi = 0.7978845608028654f;
   for (int64_t i = 0; i < n; ++i) {
@@ -75,7 +82,7 @@ void ref_pv_f16(const float* p, int64_t p_stride, int64_t n_rows, const void* v,
 }  // namespace
 
 const VectorOps& scalar_vector_ops() {
-  static const VectorOps ops{ref_geglu,   ref_dot_f32, ref_axpy_f32, ref_dot_f32_f16,
+  static const VectorOps ops{ref_rms_norm, ref_geglu,   ref_dot_f32, ref_axpy_f32, ref_dot_f32_f16,
                              ref_axpy_f16, ref_softmax, ref_pv_f32,   ref_pv_f16};
   return ops;
 }
