@@ -30,6 +30,9 @@ namespace {
 constexpr int64_t kRowChunkBytes = 256 * 1024;  // weights kept in L2 while token tiles pass
 constexpr int64_t kActSliceBytes = 32 * 1024;   // prepared activations kept in L1 while rows pass
 constexpr int kTileTokens = 8;                  // direct path
+// The direct path streams the weights once and the hardware prefetcher does not run far enough
+// ahead (as in the legacy-format kernels): prefetch the bytes read this far later.
+constexpr int64_t kPrefetchBytes = 8192;
 constexpr int kGroupRows = 16;                  // repacked path: rows per register
 constexpr int kGroupTokens = 16;                // repacked path: tokens per tile
 constexpr int64_t kRepackMinTokens = 16;  // below, repacking costs more than it saves
@@ -162,9 +165,13 @@ void row_times_tokens(const uint8_t* row, const LaneActBlock* act, int64_t n_blo
                       bool accumulate, float* y, size_t y_stride) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
+  constexpr int64_t kBlockBytes = static_cast<int64_t>(sizeof(typename Type::Block));
   for (int64_t i = b0; i < b1; ++i) {
+    // Rows are back to back, so this runs ahead through the following rows too.
+    const char* ahead = reinterpret_cast<const char*>(row + i * kBlockBytes) + kPrefetchBytes;
+    for (int64_t line = 0; line < kBlockBytes; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
     LaneBlock w;
-    decode_lanes<Type>(row + i * static_cast<int64_t>(sizeof(typename Type::Block)), w);
+    decode_lanes<Type>(row + i * kBlockBytes, w);
     for (int t = 0; t < T; ++t) dot_lane_block<Type::kLayout>(w, act[t * n_blocks + i], acc[t]);
   }
   for (int t = 0; t < T; ++t) y[t * y_stride] = (accumulate ? y[t * y_stride] : 0.0f) + reduce_add(acc[t]);
