@@ -1,7 +1,9 @@
 #include "tokenizer/gguf_vocab_loader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string_view>
 
 #include "api/error.hpp"
@@ -66,6 +68,28 @@ int32_t token_id_key(const GgufFile& f, const char* key, int32_t fallback, int32
   return static_cast<int32_t>(*id);
 }
 
+// Token ids used when a key is absent (-1: none), and whether BOS is added by default
+// (nullopt: exactly when the vocabulary has one).
+struct SpecialDefaults {
+  int32_t bos, eos, unk;
+  std::optional<bool> add_bos;
+};
+
+// The special-token keys both vocabulary models share: ids, BOS/EOS policy, chat template and
+// the end-of-generation ids (EOS and EOT).
+void read_special_tokens(const GgufFile& f, int32_t n, const SpecialDefaults& defaults, TokenizerData& d) {
+  d.bos_id = token_id_key(f, "tokenizer.ggml.bos_token_id", defaults.bos, n);
+  d.eos_id = token_id_key(f, "tokenizer.ggml.eos_token_id", defaults.eos, n);
+  d.unk_id = token_id_key(f, "tokenizer.ggml.unknown_token_id", defaults.unk, n);
+  d.pad_id = token_id_key(f, "tokenizer.ggml.padding_token_id", -1, n);
+  const int32_t eot_id = token_id_key(f, "tokenizer.ggml.eot_token_id", -1, n);
+  d.add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(defaults.add_bos.value_or(d.bos_id >= 0));
+  d.add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  d.chat_template = std::string(f.get_string("tokenizer.chat_template").value_or(std::string_view()));
+  if (d.eos_id >= 0) d.eos_ids.push_back(d.eos_id);
+  if (eot_id >= 0) d.eos_ids.push_back(eot_id);
+}
+
 const GgufValue& require_tokens(const GgufFile& f) {
   const GgufValue& tokens = require_array(f, "tokenizer.ggml.tokens", GgufValueType::STRING);
   if (tokens.count == 0) fail(Status::BadFormat, "{}: tokenizer.ggml.tokens is empty", f.path());
@@ -124,18 +148,8 @@ std::shared_ptr<TokenizerData> load_spm(const GgufFile& f) {
   }
 
   // llama.cpp's defaults for an SPM vocabulary when a key is absent.
-  d->bos_id = token_id_key(f, "tokenizer.ggml.bos_token_id", 1, n);
-  d->eos_id = token_id_key(f, "tokenizer.ggml.eos_token_id", 2, n);
-  d->unk_id = token_id_key(f, "tokenizer.ggml.unknown_token_id", 0, n);
-  d->pad_id = token_id_key(f, "tokenizer.ggml.padding_token_id", -1, n);
-  const int32_t eot_id = token_id_key(f, "tokenizer.ggml.eot_token_id", -1, n);
-  d->add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(true);
-  d->add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  read_special_tokens(f, n, SpecialDefaults{1, 2, 0, true}, *d);
   d->add_space_prefix = f.get_bool("tokenizer.ggml.add_space_prefix").value_or(true);
-  d->chat_template = std::string(f.get_string("tokenizer.chat_template").value_or(std::string_view()));
-
-  if (d->eos_id >= 0) d->eos_ids.push_back(d->eos_id);
-  if (eot_id >= 0) d->eos_ids.push_back(eot_id);
   d->spm = std::make_unique<SpmModel>(d->vocab);
   d->finish();
   return d;
@@ -182,7 +196,8 @@ std::shared_ptr<TokenizerData> load_bpe(const GgufFile& f) {
   d->replace_spaces = true;
 
   size_t piece_bytes = 0;
-  for (std::string_view t : tokens.strings) piece_bytes += t.size() * 3;  // room for restored markers
+  for (std::string_view t : tokens.strings)  // a restored U+2581 takes 3 bytes where the space took 1
+    piece_bytes += t.size() + 2 * static_cast<size_t>(std::count(t.begin(), t.end(), ' '));
   d->vocab.reserve(tokens.count, piece_bytes);
   d->split_rules.assign(static_cast<size_t>(n), SplitRule::Never);
   for (int32_t id = 0; id < n; ++id) {
@@ -217,14 +232,8 @@ std::shared_ptr<TokenizerData> load_bpe(const GgufFile& f) {
     resolved.push_back(BpeMerge{l, r, result});
   }
 
-  d->bos_id = token_id_key(f, "tokenizer.ggml.bos_token_id", -1, n);
-  d->eos_id = token_id_key(f, "tokenizer.ggml.eos_token_id", -1, n);
-  d->unk_id = token_id_key(f, "tokenizer.ggml.unknown_token_id", -1, n);
-  d->pad_id = token_id_key(f, "tokenizer.ggml.padding_token_id", -1, n);
-  const int32_t eot_id = token_id_key(f, "tokenizer.ggml.eot_token_id", -1, n);
-  d->add_bos = f.get_bool("tokenizer.ggml.add_bos_token").value_or(d->bos_id >= 0);
-  d->add_eos = f.get_bool("tokenizer.ggml.add_eos_token").value_or(false);
-  d->chat_template = std::string(f.get_string("tokenizer.chat_template").value_or(std::string_view()));
+  // No defaults: a BPE vocabulary names its special tokens or has none; BOS is added when named.
+  read_special_tokens(f, n, SpecialDefaults{-1, -1, -1, std::nullopt}, *d);
 
   BpeOptions options;
   options.model_vocab_size = n;
@@ -233,9 +242,6 @@ std::shared_ptr<TokenizerData> load_bpe(const GgufFile& f) {
   // GGUF has no byte_fallback flag: a vocabulary with <0xHH> pieces is taken to use them.
   for (int b = 0; b < 256; ++b) options.byte_fallback = options.byte_fallback || d->vocab.byte_token(uint8_t(b)) >= 0;
   d->bpe = std::make_unique<BpeModel>(d->vocab, resolved, options);
-
-  if (d->eos_id >= 0) d->eos_ids.push_back(d->eos_id);
-  if (eot_id >= 0) d->eos_ids.push_back(eot_id);
   d->finish();
   return d;
 }
