@@ -72,6 +72,7 @@ struct KvCacheReport {
   int64_t n_sliding = 0;
   int64_t n_layer = 0;
   int64_t sliding_positions = 0;  // ring size of a sliding layer at the default batch
+  SessionParams session;          // the defaults the sizes assume (batch, rewind slack)
   std::string unavailable;        // why there is no report
 };
 
@@ -84,7 +85,7 @@ KvCacheReport kv_cache_report(const ModelSource& m, int64_t requested_ctx) {
     r.unavailable = e.what();
     return r;
   }
-  const SessionParams defaults;
+  const SessionParams& defaults = r.session;
   auto add = [&](int64_t n_ctx, const char* label) {
     for (const auto& row : r.rows)
       if (row.n_ctx == n_ctx) return;
@@ -181,7 +182,7 @@ void print_kv_cache(const KvCacheReport& kv) {
     fmt::print("KV cache:     not available ({})\n", kv.unavailable);
     return;
   }
-  const SessionParams defaults;
+  const SessionParams& defaults = kv.session;
   fmt::print("KV cache:     {} of {} layers sliding, each keeping {} positions (window - 1 + batch {} + rewind {})\n",
              kv.n_sliding, kv.n_layer, kv.sliding_positions, defaults.n_batch, defaults.rewind_slack);
   for (const auto& row : kv.rows)

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "kernels/arch/quantize_act_isa.hpp"
+#include "kernels/arch/tables.hpp"
 #include "kernels/fp16.hpp"
 #include "kernels/kernels.hpp"
 #include "kernels/quant/formats.hpp"

@@ -17,7 +17,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "kernels/arch/quantize_act_isa.hpp"
+#include "kernels/arch/tables.hpp"
 #include "kernels/quant/formats.hpp"
 
 namespace lem {

@@ -62,28 +62,21 @@ void ref_softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
-void ref_pv_f32(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
-                int64_t dh, float* out, int64_t out_stride) {
+// The value rows of the cache are float32 (ref_axpy_f32) or IEEE f16 (ref_axpy_f16).
+template <class T, void (*Axpy)(float, const T*, float*, int64_t)>
+void ref_pv(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
+            int64_t dh, float* out, int64_t out_stride) {
   for (int64_t r = 0; r < n_rows; ++r)
     for (int64_t j = 0; j < n_keys; ++j)
-      ref_axpy_f32(p[r * p_stride + j], reinterpret_cast<const float*>(static_cast<const uint8_t*>(v) + j * v_stride),
-                   out + r * out_stride, dh);
-}
-
-void ref_pv_f16(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
-                int64_t dh, float* out, int64_t out_stride) {
-  for (int64_t r = 0; r < n_rows; ++r)
-    for (int64_t j = 0; j < n_keys; ++j)
-      ref_axpy_f16(p[r * p_stride + j],
-                   reinterpret_cast<const uint16_t*>(static_cast<const uint8_t*>(v) + j * v_stride),
-                   out + r * out_stride, dh);
+      Axpy(p[r * p_stride + j], reinterpret_cast<const T*>(static_cast<const uint8_t*>(v) + j * v_stride),
+           out + r * out_stride, dh);
 }
 
 }  // namespace
 
 const VectorOps& scalar_vector_ops() {
   static const VectorOps ops{ref_rms_norm, ref_geglu,   ref_dot_f32, ref_axpy_f32, ref_dot_f32_f16,
-                             ref_axpy_f16, ref_softmax, ref_pv_f32,   ref_pv_f16};
+                             ref_axpy_f16, ref_softmax, ref_pv<float, ref_axpy_f32>, ref_pv<uint16_t, ref_axpy_f16>};
   return ops;
 }
 
