@@ -23,8 +23,8 @@
 #include "kernels/fp16.hpp"
 #include "kernels/ggml_types.hpp"
 #include "kernels/kernels.hpp"
-#include "runtime/matmul.hpp"
-#include "runtime/thread_pool.hpp"
+#include "model/matmul.hpp"
+#include "compute/thread_pool.hpp"
 
 using namespace lem;
 using Clock = std::chrono::steady_clock;

@@ -8,7 +8,7 @@
 // Each ISA level (scalar reference, AVX2+FMA+F16C, AVX-512 with VNNI/BF16) provides its own
 // table, compiled in its own translation units with its own flags (kernels/arch/<isa>/), and the
 // dispatcher picks one table at start-up from CPUID; LEM_ISA=scalar|avx2|avx512 forces a level.
-// Splitting rows across threads is the caller's job (lib/runtime/matmul.*).
+// Splitting rows across threads is the caller's job (lib/model/matmul.*).
 #pragma once
 
 #include <cstddef>

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "kernels/kernels.hpp"
 #include "options.hpp"

@@ -8,7 +8,7 @@
 #include <iostream>
 #include <string>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "options.hpp"
 #include "tokenizer/utf8.hpp"

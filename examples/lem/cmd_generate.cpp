@@ -7,7 +7,7 @@
 #include <iostream>
 #include <iterator>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "options.hpp"
 

@@ -3,14 +3,14 @@
 #include <filesystem>
 #include <map>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "io/gguf_file.hpp"
 #include "io/safetensors_file.hpp"
 #include "model/gemma3_config.hpp"
 #include "model/model_source.hpp"
 #include "options.hpp"
-#include "runtime/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 #include "runtime/session.hpp"
 
 namespace lem::cli {

@@ -3,7 +3,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "options.hpp"
 

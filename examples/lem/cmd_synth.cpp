@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "io/gguf_writer.hpp"
 #include "kernels/quant/quantize_weights.hpp"
 #include "model/quant_mix.hpp"
-#include "runtime/thread_pool.hpp"
+#include "compute/thread_pool.hpp"
 #include "synth_vocab.hpp"
 
 namespace lem::cli {

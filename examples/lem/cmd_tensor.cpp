@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "io/safetensors_file.hpp"
 #include "model/model_source.hpp"

@@ -5,7 +5,7 @@
 #include <iostream>
 #include <iterator>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "tokenizer/tokenizer.hpp"
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "cli.hpp"
 #include "lem/lem_version.h"
 

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem::cli {
 namespace {

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 
 namespace lem::cli {

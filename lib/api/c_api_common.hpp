@@ -6,7 +6,7 @@
 #include <new>
 #include <string>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "lem/lem.h"
 #include "runtime/loaded_model.hpp"
 #include "runtime/session.hpp"

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <fstream>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "util/checked_math.hpp"
 
 namespace lem::io {

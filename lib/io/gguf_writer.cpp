@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "util/checked_math.hpp"
 
 namespace lem::io {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem::io {
 

@@ -9,7 +9,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "util/checked_math.hpp"
 
 namespace lem::io {

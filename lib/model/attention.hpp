@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "runtime/kv_cache.hpp"
-#include "runtime/thread_pool.hpp"
+#include "model/kv_cache.hpp"
+#include "compute/thread_pool.hpp"
 
 namespace lem {
 

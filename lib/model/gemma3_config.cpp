@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "kernels/fp16.hpp"
 #include "model/model_source.hpp"

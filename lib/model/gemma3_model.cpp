@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "kernels/fp16.hpp"
 #include "kernels/ops.hpp"
 #include "model/attention.hpp"

@@ -14,9 +14,9 @@
 #include "model/attention.hpp"
 #include "model/gemma3_config.hpp"
 #include "model/model_source.hpp"
-#include "runtime/kv_cache.hpp"
-#include "runtime/matmul.hpp"
-#include "runtime/thread_pool.hpp"
+#include "model/kv_cache.hpp"
+#include "model/matmul.hpp"
+#include "compute/thread_pool.hpp"
 
 namespace lem {
 

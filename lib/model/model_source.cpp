@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "io/safetensors_file.hpp"
 #include "model/tensor_names.hpp"

@@ -1,6 +1,6 @@
 #include "model/weight_reader.hpp"
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "kernels/dequant.hpp"
 
 namespace lem {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 namespace {

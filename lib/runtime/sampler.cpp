@@ -5,7 +5,7 @@
 #include <limits>
 #include <numeric>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 

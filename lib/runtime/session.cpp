@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 namespace {

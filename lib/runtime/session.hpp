@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "model/gemma3_model.hpp"
-#include "runtime/kv_cache.hpp"
-#include "runtime/thread_pool.hpp"
+#include "model/kv_cache.hpp"
+#include "compute/thread_pool.hpp"
 
 namespace lem {
 

@@ -1,6 +1,6 @@
 #include "tokenizer/chat_template.hpp"
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace lem {

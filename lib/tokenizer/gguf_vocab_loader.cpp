@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace lem {

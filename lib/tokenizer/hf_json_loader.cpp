@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/mapped_file.hpp"
 #include "tokenizer/utf8.hpp"
 

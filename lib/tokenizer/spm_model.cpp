@@ -4,7 +4,7 @@
 #include <queue>
 #include <string>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 

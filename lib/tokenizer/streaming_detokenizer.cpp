@@ -1,5 +1,5 @@
 // StreamingDetokenizer (declared in tokenizer.hpp): ids in, complete UTF-8 out.
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "tokenizer/utf8.hpp"
 

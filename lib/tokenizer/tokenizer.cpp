@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "tokenizer/gguf_vocab_loader.hpp"
 #include "tokenizer/hf_json_loader.hpp"

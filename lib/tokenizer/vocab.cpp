@@ -3,7 +3,7 @@
 #include <functional>
 #include <limits>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "tokenizer/utf8.hpp"
 
 namespace lem {

@@ -22,7 +22,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "support/gguf_writer.hpp"
 #include "support/test_data.hpp"

@@ -11,7 +11,7 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/safetensors_file.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_data.hpp"

@@ -14,7 +14,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 
 namespace {

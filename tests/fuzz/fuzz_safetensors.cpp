@@ -3,7 +3,7 @@
 // The reader's real entry point maps a file, so each input is written to an in-memory file
 // (memfd) and opened through /proc/self/fd: the same path as production, no disk traffic.
 // Build (see tests/fuzz/run_fuzz_smoke.sh):
-//   clang++ -std=c++20 -I. -Ilib -Iinclude -I<build>/include lib/io/*.cpp lib/api/error.cpp \
+//   clang++ -std=c++20 -I. -Ilib -Iinclude -I<build>/include lib/io/*.cpp lib/util/error.cpp \
 //     kernels/ggml_types.cpp tests/fuzz/fuzz_safetensors.cpp -fsanitize=fuzzer,address,undefined
 #include <sys/mman.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/safetensors_file.hpp"
 
 namespace {

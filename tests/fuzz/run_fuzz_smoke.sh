@@ -7,7 +7,7 @@
 # NAME      target name: tests/fuzz/NAME.cpp, seeds in tests/fuzz/corpus/<NAME without fuzz_>/
 # WORK_DIR  where the binary, the corpus copy and any crash artifacts go
 #
-# Only the file parsers are linked (lib/io, lib/api/error.cpp, kernels/ggml_types.cpp), with fmt
+# Only the file parsers are linked (lib/io, lib/util/error.cpp, kernels/ggml_types.cpp), with fmt
 # header-only. Exits non-zero if the build fails or the fuzzer finds a crash, a leak, a sanitizer
 # report, an input over the memory limits or one that runs past the timeout.
 set -eu
@@ -44,7 +44,7 @@ BIN=$WORK/$NAME
 
 # The parser sources, in a stable order.
 SOURCES=$(ls "$SRC"/lib/io/*.cpp | LC_ALL=C sort)
-SOURCES="$SOURCES $SRC/lib/api/error.cpp $SRC/kernels/ggml_types.cpp"
+SOURCES="$SOURCES $SRC/lib/util/error.cpp $SRC/kernels/ggml_types.cpp"
 
 # Rebuild when the binary is missing or older than this script, the target, a parser source or
 # one of the headers it can include.

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "test_tokenizer_support.hpp"
 #include "tokenizer/chat_template.hpp"
 #include "tokenizer/tokenizer.hpp"

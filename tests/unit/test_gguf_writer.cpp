@@ -12,7 +12,7 @@
 
 #include <unistd.h>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "io/gguf_writer.hpp"
 #include "support/test_data.hpp"

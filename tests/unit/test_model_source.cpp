@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "io/gguf_file.hpp"
 #include "model/model_source.hpp"
 #include "model/tensor_names.hpp"

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "runtime/generate.hpp"
 #include "runtime/loaded_model.hpp"
 #include "runtime/session.hpp"

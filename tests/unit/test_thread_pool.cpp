@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "runtime/thread_pool.hpp"
+#include "compute/thread_pool.hpp"
 
 TEST_CASE("thread pool runs every thread once per job, many times in a row", "[thread_pool]") {
   for (int n : {1, 2, 3, 4}) {

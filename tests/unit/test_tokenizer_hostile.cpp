@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "test_tokenizer_support.hpp"
 #include "tokenizer/tokenizer.hpp"
 

@@ -1,8 +1,8 @@
-#include "runtime/kv_cache.hpp"
+#include "model/kv_cache.hpp"
 
 #include <algorithm>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 

@@ -1,4 +1,4 @@
-#include "runtime/thread_pool.hpp"
+#include "compute/thread_pool.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -13,7 +13,7 @@
 #include "kernels/ggml_types.hpp"
 #include "kernels/kernels.hpp"
 #include "model/model_source.hpp"
-#include "runtime/thread_pool.hpp"
+#include "compute/thread_pool.hpp"
 
 namespace lem {
 

@@ -1,9 +1,9 @@
-#include "runtime/matmul.hpp"
+#include "model/matmul.hpp"
 
 #include <algorithm>
 #include <atomic>
 
-#include "api/error.hpp"
+#include "util/error.hpp"
 #include "model/weight_reader.hpp"
 
 namespace lem {

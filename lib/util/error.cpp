@@ -1,4 +1,4 @@
-#include "api/error.hpp"
+#include "util/error.hpp"
 
 namespace lem {
 
