@@ -22,6 +22,14 @@ void copy_out(const std::string& text, char* buf, size_t capacity, size_t* n_byt
   }
 }
 
+void copy_error(char* err_buf, size_t err_cap) {
+  if (!err_buf || err_cap == 0) return;
+  const std::string& m = last_error();
+  const size_t n = std::min(m.size(), err_cap - 1);
+  std::memcpy(err_buf, m.data(), n);
+  err_buf[n] = '\0';
+}
+
 }  // namespace lem::capi
 
 using lem::capi::guarded;

@@ -1,15 +1,18 @@
-// Shared by the extern "C" shims: the handle structs and the exception-to-status guard.
+// Shared by the extern "C" shims: the handle structs, the exception-to-status guard and the
+// struct_size rules of include/lem/lem.h ("ABI rules").
 #pragma once
 
+#include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <string>
 
-#include "util/error.hpp"
 #include "lem/lem.h"
 #include "runtime/loaded_model.hpp"
 #include "runtime/session.hpp"
+#include "util/error.hpp"
 
 struct lem_model {
   lem::LoadedModel loaded;
@@ -18,6 +21,9 @@ struct lem_model {
 struct lem_context {
   lem_model* model;
   std::unique_ptr<lem::Session> session;
+  std::string last_error;               // lem_context_last_error(): thread-independent
+  std::atomic<bool> cancel_requested{false};
+  bool stream_active = false;           // a lem_stream owns the context
 };
 
 namespace lem::capi {
@@ -26,39 +32,88 @@ namespace lem::capi {
 std::string& last_error();
 
 // Runs `body`, converting any exception into a status and the thread's last-error message.
+// When `handle_error` is given, the message is stored there too (per-handle errors).
 template <class F>
-lem_status guarded(F&& body) noexcept {
+lem_status guarded(F&& body, std::string* handle_error = nullptr) noexcept {
   last_error().clear();
+  lem_status status = LEM_OK;
   try {
     body();
-    return LEM_OK;
   } catch (const Error& e) {
     last_error() = e.what();
-    return static_cast<lem_status>(e.status());
+    status = static_cast<lem_status>(e.status());
   } catch (const std::bad_alloc&) {
     last_error() = "out of memory";
-    return LEM_ERR_OOM;
+    status = LEM_ERR_OOM;
+  } catch (const std::length_error& e) {
+    last_error() = std::string("size beyond what can be allocated: ") + e.what();
+    status = LEM_ERR_OOM;
   } catch (const std::exception& e) {
     last_error() = std::string("internal error: ") + e.what();
-    return LEM_ERR_INTERNAL;
+    status = LEM_ERR_INTERNAL;
   } catch (...) {
     last_error() = "internal error: unknown exception";
-    return LEM_ERR_INTERNAL;
+    status = LEM_ERR_INTERNAL;
   }
+  if (handle_error) {
+    try {
+      *handle_error = last_error();
+    } catch (...) {
+      handle_error->clear();
+    }
+  }
+  return status;
 }
 
-// Reads a caller's params struct: copies at most struct_size bytes over the defaults, so older
-// callers (smaller structs) keep working when fields are appended.
+// Copies the thread's last error into a caller's err buffer (create/load calls), NUL-terminated
+// and truncated to err_cap bytes.
+void copy_error(char* err_buf, size_t err_cap);
+
+// The struct_size rules for parameter structs: the caller's struct_size comes from its own
+// sizeof. Copies min(caller, ours) bytes over `defaults`; a larger caller struct is accepted when
+// its extra bytes are zero (a newer caller that uses no new field). NULL: defaults.
 template <class P>
 P read_params(const P* given, P defaults, const char* fn) {
   if (!given) return defaults;
-  if (given->struct_size < sizeof(uint32_t))
-    fail(Status::InvalidArg, "{}: params.struct_size is {}; initialise params with the _default() function", fn,
-         given->struct_size);
-  const size_t n = given->struct_size < sizeof(P) ? given->struct_size : sizeof(P);
-  std::memcpy(&defaults, given, n);
+  const uint32_t size = given->struct_size;
+  if (size < sizeof(uint32_t))
+    fail(Status::InvalidArg, "{}: struct_size is {}; initialise the struct with its _init(p, sizeof *p) function", fn,
+         size);
+  if (size > sizeof(P)) {
+    if (size > (1u << 20))
+      fail(Status::InvalidArg, "{}: struct_size {} is not the size of a parameter struct", fn, size);
+    const auto* bytes = reinterpret_cast<const unsigned char*>(given);
+    for (uint32_t i = sizeof(P); i < size; ++i)
+      if (bytes[i] != 0)
+        fail(Status::InvalidArg,
+             "{}: the struct is {} bytes, this library knows {}; the extra fields must be zero (a newer header "
+             "than the library?)",
+             fn, size, sizeof(P));
+  }
+  std::memcpy(&defaults, given, std::min<size_t>(size, sizeof(P)));
   defaults.struct_size = sizeof(P);
   return defaults;
+}
+
+// Writes a result struct: at most the caller's struct_size bytes of `full`.
+template <class R>
+void write_result(R* out, R full, const char* fn) {
+  if (!out) return;
+  const uint32_t size = out->struct_size;
+  if (size < sizeof(uint32_t))
+    fail(Status::InvalidArg, "{}: the result's struct_size is {}; initialise it with its _init function", fn, size);
+  full.struct_size = size;
+  std::memcpy(out, &full, std::min<size_t>(size, sizeof(R)));
+}
+
+// Fills a struct's defaults for the first `struct_size` bytes (the _init functions).
+template <class P>
+void init_struct(P* p, size_t struct_size, const P& defaults) {
+  if (!p || struct_size < sizeof(uint32_t)) return;
+  const size_t n = std::min(struct_size, sizeof(P));
+  std::memcpy(p, &defaults, n);
+  if (struct_size > sizeof(P)) std::memset(reinterpret_cast<unsigned char*>(p) + sizeof(P), 0, struct_size - sizeof(P));
+  p->struct_size = static_cast<uint32_t>(std::min<size_t>(struct_size, UINT32_MAX));
 }
 
 // Copies `text` into a caller buffer with the LEM_ERR_BUFFER_TOO_SMALL convention.

@@ -14,6 +14,7 @@ const char* status_name(Status s) noexcept {
     case Status::Cancelled: return "cancelled";
     case Status::Internal: return "internal error";
     case Status::BufferTooSmall: return "buffer too small";
+    case Status::Numeric: return "non-finite numbers";
   }
   return "unknown status";
 }

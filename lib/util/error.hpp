@@ -25,6 +25,7 @@ enum class Status : int32_t {
   Cancelled = 7,
   Internal = 8,
   BufferTooSmall = 9,
+  Numeric = 10,  // NaN or infinite logits
 };
 
 const char* status_name(Status s) noexcept;
