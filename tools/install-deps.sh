@@ -10,6 +10,7 @@ PKGS=(
   zstd                        # test data is stored zstd-compressed
   python3-numpy               # tools/ scripts (grid table generation)
   tmux                        # the chat REPL test drives `lem chat` in a terminal
+  abigail-tools               # abidw/abidiff: the ABI of libLEM.so is checked against a committed baseline
 )
 missing=()
 for p in "${PKGS[@]}"; do
