@@ -56,6 +56,8 @@ void axpy_f32(float a, const float* x, float* y, int64_t n) { active_ops().axpy_
 float dot_f32_f16(const float* a, const uint16_t* b, int64_t n) { return active_ops().dot_f32_f16(a, b, n); }
 void axpy_f16(float a, const uint16_t* x, float* y, int64_t n) { active_ops().axpy_f16(a, x, y, n); }
 void softmax_inplace(float* x, int64_t n) { active_ops().softmax(x, n); }
+
+double sum_exp(const float* x, int64_t n, float shift) { return active_ops().sum_exp(x, n, shift); }
 void attention_pv(bool v_is_f16, const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride,
                   int64_t n_keys, int64_t dh, float* out, int64_t out_stride) {
   (v_is_f16 ? active_ops().pv_f16 : active_ops().pv_f32)(p, p_stride, n_rows, v, v_stride, n_keys, dh, out, out_stride);

@@ -21,6 +21,8 @@ struct VectorOps {
   float (*dot_f32_f16)(const float* a, const uint16_t* b, int64_t n);
   void (*axpy_f16)(float a, const uint16_t* x, float* y, int64_t n);
   void (*softmax)(float* x, int64_t n);
+  // Σ exp(x[i] - shift) over n values: exp in float, the sum in double.
+  double (*sum_exp)(const float* x, int64_t n, float shift);
   // out[r * out_stride + d] += sum_j p[r * p_stride + j] * v_j[d] for r < n_rows, d < dh, j < n_keys,
   // where v_j is the row at v + j * v_stride bytes (float32 or IEEE f16): attention's P·V with the
   // values read straight from the KV cache.
@@ -60,6 +62,10 @@ void axpy_f16(float a, const uint16_t* x, float* y, int64_t n);
 
 // In-place softmax over n scores; returns nothing, n >= 1. -inf scores get probability 0.
 void softmax_inplace(float* x, int64_t n);
+
+// Σ exp(x[i] - shift), each term in float, accumulated in double (a log-sum-exp over a whole
+// vocabulary row with shift = its maximum). -inf values add nothing.
+double sum_exp(const float* x, int64_t n, float shift);
 
 // VectorOps::pv_f32 / pv_f16 at the active level.
 void attention_pv(bool v_is_f16, const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride,

@@ -11,7 +11,7 @@ build=${1:-$root/build}
 lib=$(ls "$build"/lib/libLEM.so.*.*.* | head -1)
 out=$root/tests/abi/baseline
 mkdir -p "$out/include/lem"
-abidw --headers-dir "$root/include/lem" --drop-private-types --no-show-locs --no-corpus-path \
+abidw --headers-dir "$root/include/lem" --exported-interfaces-only --drop-private-types --no-show-locs --no-corpus-path \
   --out-file "$out/libLEM.abi" "$lib"
 cp "$root/include/lem/lem.h" "$root/include/lem/lem_export.h" "$build/include/lem/lem_version.h" "$out/include/lem/"
 "$build/tests/lem_abi_layout_dump" > "$root/tests/abi/layout.json"

@@ -172,9 +172,11 @@ LEM_API lem_status lem_model_load(const char* path, const lem_model_params* para
 
 LEM_API void lem_model_free(lem_model* model);
 
-/* "gguf", "safetensors" or "mlx"; static storage. */
+/* "gguf", "safetensors" or "mlx" ("tokenizer" for a LEM_LOAD_VOCAB_ONLY load of a bare
+ * tokenizer.json or tokenizer folder); static storage. */
 LEM_API const char* lem_model_format(const lem_model* model);
-/* Architecture name from the file ("gemma3", or the HF model_type); valid while the model lives. */
+/* Architecture name from the file ("gemma3", or the HF model_type; "" without a model file); valid
+ * while the model lives. */
 LEM_API const char* lem_model_architecture(const lem_model* model);
 /* One line: layers, width, heads, vocabulary (empty before LEM_LOAD_FULL); valid while the model lives. */
 LEM_API const char* lem_model_description(const lem_model* model);
@@ -223,7 +225,8 @@ LEM_API int32_t lem_vocab_n_tokens(const lem_model* model);
 LEM_API int32_t lem_token_special(const lem_model* model, int32_t which);
 /* Non-zero for the ids that end a turn (Gemma 3: <eos> 1 and <end_of_turn> 106). */
 LEM_API int32_t lem_token_is_eog(const lem_model* model, int32_t token);
-/* Non-zero for control tokens (<bos>, <pad>, <start_of_turn>, <unusedN>, ...). */
+/* Non-zero for control tokens, the ones lem_detokenize hides: a GGUF's CONTROL and UNKNOWN tokens
+ * (<bos>, <pad>, <start_of_turn>, <unusedN>, ...), tokenizer.json's "special" added tokens. */
 LEM_API int32_t lem_token_is_control(const lem_model* model, int32_t token);
 /* The bytes one token stands for ("▁the" -> " the", "<0x0A>" -> "\n", "<bos>" -> "<bos>"), not
  * NUL-terminated; a byte token gives one byte that may not be valid UTF-8 alone. */
@@ -355,7 +358,7 @@ typedef struct lem_sampler_params {
   float frequency_penalty;  /* Default 0 */
   int32_t reserved;         /* must be 0 */
   uint64_t seed;            /* same seed, same tokens. Default 0 */
-  const int32_t* logit_bias_tokens; /* n_logit_bias ids (each < lem_model_n_vocab) ... */
+  const int32_t* logit_bias_tokens; /* n_logit_bias ids (each a sampleable id: < lem_vocab_n_tokens) ... */
   const float* logit_bias_values;   /* ... and the values added to their logits (finite, or -inf to ban) */
   size_t n_logit_bias;
 } lem_sampler_params;
@@ -467,7 +470,8 @@ LEM_API lem_status lem_generate(lem_context* ctx, const int32_t* prompt, size_t 
 typedef struct lem_stream lem_stream;
 
 /* Starts generating on ctx (callbacks in params are ignored). Nothing is computed until the first
- * lem_stream_next. The context serves only this stream until lem_stream_free. */
+ * lem_stream_next. The context serves only this stream until lem_stream_free, which must come
+ * before lem_context_free. */
 LEM_API lem_status lem_stream_start(lem_context* ctx, const int32_t* prompt, size_t n_prompt,
                                     const lem_generate_params* params, lem_stream** out_stream);
 /* Computes the next event (the first call evaluates the prompt). After the DONE event, further

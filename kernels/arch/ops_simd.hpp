@@ -137,6 +137,23 @@ struct Ops {
     for (; i < n; ++i) x[i] *= inv;
   }
 
+  // Lanes of exp in float, each added to its own double accumulator: the sum is as accurate as
+  // the scalar reference's whatever the vector width.
+  static double sum_exp(const float* x, int64_t n, float shift) {
+    const V vs(shift);
+    alignas(64) float lanes[W];
+    double acc[W] = {};
+    int64_t i = 0;
+    for (; i + W <= n; i += W) {
+      xsimd::exp(V::load_unaligned(x + i) - vs).store_aligned(lanes);
+      for (int64_t j = 0; j < W; ++j) acc[j] += static_cast<double>(lanes[j]);
+    }
+    double sum = 0.0;
+    for (int64_t j = 0; j < W; ++j) sum += acc[j];
+    for (; i < n; ++i) sum += static_cast<double>(std::exp(x[i] - shift));
+    return sum;
+  }
+
   // P·V, register-blocked: R probability rows x NV vectors of the head dimension stay in
   // registers while the value rows stream past, so each value vector loaded feeds R FMAs.
   static V load_values(const float* p) { return V::load_unaligned(p); }
@@ -198,7 +215,8 @@ struct Ops {
   }
 
   static const VectorOps& table() {
-    static const VectorOps ops{rms_norm, geglu, dot_f32, axpy_f32, dot_f32_f16, axpy_f16, softmax, pv_f32, pv_f16};
+    static const VectorOps ops{rms_norm, geglu,   dot_f32, axpy_f32, dot_f32_f16,
+                               axpy_f16, softmax, sum_exp, pv_f32,   pv_f16};
     return ops;
   }
 };

@@ -1,8 +1,19 @@
-// extern "C" shims of include/lem/lem.h: status, version and model. Each entry point validates
-// its arguments and runs inside capi::guarded(); nothing throws across the boundary.
+// extern "C" shims of include/lem/lem.h: status, errors, version and logging, plus the helpers
+// every shim shares (c_api_common.hpp). Each entry point validates its arguments and runs inside
+// capi::guarded(); nothing throws across the boundary.
 #include <cstring>
 
 #include "api/c_api_common.hpp"
+#include "kernels/kernels.hpp"
+#include "util/log.hpp"
+
+static_assert(LEM_LOG_ERROR == static_cast<int>(lem::LogLevel::Error) &&
+              LEM_LOG_WARN == static_cast<int>(lem::LogLevel::Warn) &&
+              LEM_LOG_INFO == static_cast<int>(lem::LogLevel::Info) &&
+              LEM_LOG_DEBUG == static_cast<int>(lem::LogLevel::Debug));
+static_assert(LEM_ERR_NUMERIC == static_cast<int>(lem::Status::Numeric) &&
+              LEM_ERR_BUFFER_TOO_SMALL == static_cast<int>(lem::Status::BufferTooSmall) &&
+              LEM_ERR_INTERNAL == static_cast<int>(lem::Status::Internal));
 
 namespace lem::capi {
 
@@ -32,58 +43,21 @@ void copy_error(char* err_buf, size_t err_cap) {
 
 }  // namespace lem::capi
 
-using lem::capi::guarded;
-
 extern "C" {
 
 const char* lem_status_str(lem_status status) {
-  if (status < LEM_OK || status > LEM_ERR_BUFFER_TOO_SMALL) return "unknown status";
+  if (status < LEM_OK || status > LEM_ERR_NUMERIC) return "unknown status";
   return lem::status_name(static_cast<lem::Status>(status));
 }
 
 const char* lem_last_error(void) { return lem::capi::last_error().c_str(); }
 
+uint32_t lem_abi_version(void) { return LEM_ABI_VERSION; }
 int32_t lem_version_number(void) { return LEM_VERSION_NUMBER; }
 const char* lem_version_string(void) { return LEM_VERSION_STRING; }
 
-lem_model_params lem_model_params_default(void) {
-  lem_model_params p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
-  return p;
-}
+const char* lem_isa_name(void) { return lem::isa_name(lem::active_isa()); }
 
-lem_status lem_model_load(const char* path, const lem_model_params* params, lem_model** out_model) {
-  if (out_model) *out_model = nullptr;
-  return guarded([&] {
-    if (!path || !out_model) lem::fail(lem::Status::InvalidArg, "lem_model_load: path and out_model must not be NULL");
-    lem::capi::read_params(params, lem_model_params_default(), "lem_model_load");
-    auto model = std::make_unique<lem_model>();
-    model->loaded = lem::LoadedModel::open(path);
-    *out_model = model.release();
-  });
-}
-
-void lem_model_free(lem_model* model) { delete model; }
-
-const char* lem_model_format(const lem_model* model) {
-  return model ? lem::model_format_name(model->loaded.net->source().format()) : "";
-}
-
-const char* lem_model_architecture(const lem_model* model) {
-  return model ? model->loaded.net->source().architecture().c_str() : "";
-}
-
-uint64_t lem_model_tensor_count(const lem_model* model) {
-  return model ? model->loaded.net->source().stored_tensors().size() : 0;
-}
-
-int32_t lem_model_n_vocab(const lem_model* model) {
-  return model ? static_cast<int32_t>(model->loaded.net->config().n_vocab) : 0;
-}
-
-int32_t lem_model_n_ctx_train(const lem_model* model) {
-  return model ? static_cast<int32_t>(model->loaded.net->config().n_ctx_train) : 0;
-}
+void lem_log_set(lem_log_callback callback, void* user_data) { lem::set_log_sink(callback, user_data); }
 
 }  // extern "C"

@@ -22,8 +22,8 @@ struct lem_context {
   lem_model* model;
   std::unique_ptr<lem::Session> session;
   std::string last_error;               // lem_context_last_error(): thread-independent
-  std::atomic<bool> cancel_requested{false};
   bool stream_active = false;           // a lem_stream owns the context
+  // lem_context_cancel: the session's own flag (Session::request_cancel), polled between layers.
 };
 
 namespace lem::capi {

@@ -1,52 +1,39 @@
-// extern "C" shims: contexts, evaluation, sampling and generation.
+// extern "C" shims: contexts — creation, evaluation, the tokens and logits they hold, cancel.
 #include <cstring>
+#include <span>
 
-#include "api/c_api_common.hpp"
-#include "runtime/generate.hpp"
+#include "api/c_api_compute.hpp"
 
 using lem::capi::guarded;
 using lem::Status;
 
-static_assert(LEM_STOP_EOS == static_cast<int>(lem::StopReason::Eos) &&
-              LEM_STOP_STRING == static_cast<int>(lem::StopReason::StopString) &&
-              LEM_STOP_LENGTH == static_cast<int>(lem::StopReason::Length) &&
-              LEM_STOP_CONTEXT_FULL == static_cast<int>(lem::StopReason::ContextFull) &&
-              LEM_STOP_CANCELLED == static_cast<int>(lem::StopReason::Cancelled));
+static_assert(LEM_THREADS_PER_CORE_MAX == lem::kThreadsPerCoreMax);
 
-namespace {
+namespace lem::capi {
 
-lem::AbortFn abort_fn(lem_abort_callback cb, void* user) {
-  if (!cb) return {};
-  return [cb, user] { return cb(user) != 0; };
-}
-
-lem::SamplerParams sampler_params(const lem_sampler_params& p) {
-  lem::SamplerParams s;
-  s.temperature = p.temperature;
-  s.top_k = p.top_k;
-  s.top_p = p.top_p;
-  s.min_p = p.min_p;
-  s.repeat_penalty = p.repeat_penalty;
-  s.repeat_last_n = p.repeat_last_n;
-  s.presence_penalty = p.presence_penalty;
-  s.frequency_penalty = p.frequency_penalty;
-  s.seed = p.seed;
-  if (p.n_logit_bias > 0 && (!p.logit_bias_tokens || !p.logit_bias_values))
-    lem::fail(Status::InvalidArg, "sampler: n_logit_bias is {} but the bias arrays are NULL", p.n_logit_bias);
-  for (size_t i = 0; i < p.n_logit_bias; ++i) s.logit_bias[p.logit_bias_tokens[i]] += p.logit_bias_values[i];
-  return s;
-}
-
-lem::Session& session_of(lem_context* ctx, const char* fn) {
-  if (!ctx) lem::fail(Status::InvalidArg, "{}: ctx must not be NULL", fn);
+Session& session_for_compute(lem_context* ctx, const char* fn) {
+  if (!ctx) fail(Status::InvalidArg, "{}: ctx must not be NULL", fn);
+  if (ctx->stream_active)
+    fail(Status::InvalidArg, "{}: a stream owns this context; free the stream (lem_stream_free) first", fn);
   return *ctx->session;
 }
 
-}  // namespace
+AbortFn abort_fn(lem_abort_callback callback, void* user_data) {
+  if (!callback) return {};
+  return [callback, user_data] { return callback(user_data) != 0; };
+}
 
-extern "C" {
+const LoadedModel& runnable_model(const lem_model* model, const char* fn) {
+  if (!model) fail(Status::InvalidArg, "{}: model must not be NULL", fn);
+  model->loaded.require_net();
+  return model->loaded;
+}
 
-lem_context_params lem_context_params_default(void) {
+}  // namespace lem::capi
+
+namespace {
+
+lem_context_params context_defaults() {
   lem_context_params p;
   std::memset(&p, 0, sizeof p);
   p.struct_size = sizeof p;
@@ -54,47 +41,100 @@ lem_context_params lem_context_params_default(void) {
   p.n_batch = 512;
   p.n_threads = 0;
   p.kv_type = LEM_KV_F32;
+  p.precision = LEM_PRECISION_FAST;
+  p.logits_all = 0;
   return p;
 }
 
-lem_status lem_context_create(lem_model* model, const lem_context_params* params, lem_context** out_ctx) {
+lem::SessionParams session_params(const lem_context_params& p) {
+  const char* fn = "lem_context_create";
+  if (p.n_ctx < 0) lem::fail(Status::InvalidArg, "{}: n_ctx is {}; expected >= 0 (0: the model's maximum)", fn, p.n_ctx);
+  if (p.n_batch <= 0) lem::fail(Status::InvalidArg, "{}: n_batch is {}; expected > 0", fn, p.n_batch);
+  if (p.n_threads < 0)
+    lem::fail(Status::InvalidArg, "{}: n_threads is {}; expected >= 0 (0: all hardware threads)", fn, p.n_threads);
+  if (p.kv_type != LEM_KV_F32 && p.kv_type != LEM_KV_F16)
+    lem::fail(Status::InvalidArg, "{}: kv_type {} is not LEM_KV_F32 or LEM_KV_F16", fn, p.kv_type);
+  if (p.precision != LEM_PRECISION_FAST && p.precision != LEM_PRECISION_EXACT)
+    lem::fail(Status::InvalidArg, "{}: precision {} is not LEM_PRECISION_FAST or LEM_PRECISION_EXACT", fn, p.precision);
+  if (p.reserved != 0) lem::fail(Status::InvalidArg, "{}: reserved is {}; it must be 0", fn, p.reserved);
+  lem::SessionParams sp;
+  sp.n_ctx = p.n_ctx;
+  sp.n_batch = p.n_batch;
+  sp.n_threads = p.n_threads;  // the pool refuses more than LEM_THREADS_PER_CORE_MAX x the hardware threads
+  sp.kv_type = p.kv_type == LEM_KV_F16 ? lem::KvType::F16 : lem::KvType::F32;
+  sp.precision = p.precision == LEM_PRECISION_EXACT ? lem::MatmulPrecision::Exact : lem::MatmulPrecision::Fast;
+  sp.logits_all = p.logits_all != 0;
+  return sp;
+}
+
+std::string* error_slot(lem_context* ctx) { return ctx ? &ctx->last_error : nullptr; }
+
+void check_tokens(const int32_t* tokens, size_t n_tokens, const char* fn) {
+  if (!tokens && n_tokens > 0) lem::fail(Status::InvalidArg, "{}: tokens is NULL but n_tokens is {}", fn, n_tokens);
+}
+
+}  // namespace
+
+extern "C" {
+
+void lem_context_params_init(lem_context_params* params, size_t struct_size) {
+  lem::capi::init_struct(params, struct_size, context_defaults());
+}
+
+lem_status lem_context_create(lem_model* model, const lem_context_params* params, lem_context** out_ctx, char* err_buf,
+                              size_t err_cap) {
   if (out_ctx) *out_ctx = nullptr;
-  return guarded([&] {
-    if (!model || !out_ctx) lem::fail(Status::InvalidArg, "lem_context_create: model and out_ctx must not be NULL");
-    const lem_context_params p = lem::capi::read_params(params, lem_context_params_default(), "lem_context_create");
-    if (p.kv_type != LEM_KV_F32 && p.kv_type != LEM_KV_F16)
-      lem::fail(Status::InvalidArg, "lem_context_create: kv_type {} is not LEM_KV_F32 or LEM_KV_F16", p.kv_type);
-    lem::SessionParams sp;
-    sp.n_ctx = p.n_ctx;
-    sp.n_batch = p.n_batch;
-    sp.n_threads = p.n_threads;
-    sp.kv_type = p.kv_type == LEM_KV_F16 ? lem::KvType::F16 : lem::KvType::F32;
+  const lem_status status = guarded([&] {
+    if (!out_ctx) lem::fail(Status::InvalidArg, "lem_context_create: out_ctx must not be NULL");
+    const lem::LoadedModel& loaded = lem::capi::runnable_model(model, "lem_context_create");
+    const lem_context_params p = lem::capi::read_params(params, context_defaults(), "lem_context_create");
     auto ctx = std::make_unique<lem_context>();
     ctx->model = model;
-    ctx->session = std::make_unique<lem::Session>(*model->loaded.net, sp);
+    ctx->session = std::make_unique<lem::Session>(*loaded.net, session_params(p));
     *out_ctx = ctx.release();
   });
+  lem::capi::copy_error(err_buf, err_cap);
+  return status;
 }
 
 void lem_context_free(lem_context* ctx) { delete ctx; }
 
+const char* lem_context_last_error(const lem_context* ctx) { return ctx ? ctx->last_error.c_str() : ""; }
+
+int32_t lem_context_n_ctx(const lem_context* ctx) {
+  return ctx ? static_cast<int32_t>(ctx->session->params().n_ctx) : 0;
+}
+
+int32_t lem_context_n_threads(const lem_context* ctx) { return ctx ? ctx->session->pool().size() : 0; }
+
+uint64_t lem_context_kv_bytes(const lem_context* ctx) { return ctx ? ctx->session->cache().bytes() : 0; }
+
+void lem_context_cancel(lem_context* ctx) {
+  if (ctx) ctx->session->request_cancel();
+}
+
 lem_status lem_context_eval(lem_context* ctx, const int32_t* tokens, size_t n_tokens, lem_abort_callback should_abort,
                             void* user_data) {
-  return guarded([&] {
-    lem::Session& s = session_of(ctx, "lem_context_eval");
-    if (!tokens && n_tokens > 0) lem::fail(Status::InvalidArg, "lem_context_eval: tokens must not be NULL");
-    s.append(std::span<const int32_t>(tokens, n_tokens), abort_fn(should_abort, user_data));
-  });
+  return guarded(
+      [&] {
+        lem::Session& s = lem::capi::session_for_compute(ctx, "lem_context_eval");
+        check_tokens(tokens, n_tokens, "lem_context_eval");
+        s.append(std::span<const int32_t>(tokens, n_tokens), lem::capi::abort_fn(should_abort, user_data));
+      },
+      error_slot(ctx));
 }
 
 lem_status lem_context_set_tokens(lem_context* ctx, const int32_t* tokens, size_t n_tokens, size_t* n_reused,
                                   lem_abort_callback should_abort, void* user_data) {
-  return guarded([&] {
-    lem::Session& s = session_of(ctx, "lem_context_set_tokens");
-    if (!tokens && n_tokens > 0) lem::fail(Status::InvalidArg, "lem_context_set_tokens: tokens must not be NULL");
-    const int64_t reused = s.set_tokens(std::span<const int32_t>(tokens, n_tokens), abort_fn(should_abort, user_data));
-    if (n_reused) *n_reused = static_cast<size_t>(reused);
-  });
+  return guarded(
+      [&] {
+        lem::Session& s = lem::capi::session_for_compute(ctx, "lem_context_set_tokens");
+        check_tokens(tokens, n_tokens, "lem_context_set_tokens");
+        const int64_t reused =
+            s.set_tokens(std::span<const int32_t>(tokens, n_tokens), lem::capi::abort_fn(should_abort, user_data));
+        if (n_reused) *n_reused = static_cast<size_t>(reused);
+      },
+      error_slot(ctx));
 }
 
 const float* lem_context_logits(const lem_context* ctx) {
@@ -103,72 +143,33 @@ const float* lem_context_logits(const lem_context* ctx) {
   return logits.empty() ? nullptr : logits.data();
 }
 
+const float* lem_context_logits_row(const lem_context* ctx, int64_t row) {
+  if (!ctx) return nullptr;
+  const auto logits = ctx->session->logits_row(row);
+  return logits.empty() ? nullptr : logits.data();
+}
+
 size_t lem_context_n_tokens(const lem_context* ctx) { return ctx ? ctx->session->tokens().size() : 0; }
 
+lem_status lem_context_tokens(const lem_context* ctx, int32_t* tokens, size_t capacity, size_t* n_tokens) {
+  lem_context* mut = const_cast<lem_context*>(ctx);  // only its last_error changes
+  return guarded(
+      [&] {
+        if (!ctx || !n_tokens) lem::fail(Status::InvalidArg, "lem_context_tokens: ctx and n_tokens must not be NULL");
+        const std::vector<int32_t>& held = ctx->session->tokens();
+        *n_tokens = held.size();
+        if (held.size() > capacity)
+          lem::fail(Status::BufferTooSmall, "lem_context_tokens: {} tokens do not fit in a buffer of {}", held.size(),
+                    capacity);
+        if (!held.empty() && !tokens) lem::fail(Status::InvalidArg, "lem_context_tokens: tokens must not be NULL");
+        std::copy(held.begin(), held.end(), tokens);
+      },
+      error_slot(mut));
+}
+
 void lem_context_reset(lem_context* ctx) {
-  if (ctx) ctx->session->reset();
-}
-
-lem_sampler_params lem_sampler_params_default(void) {
-  lem_sampler_params p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
-  const lem::SamplerParams d;
-  p.temperature = d.temperature;
-  p.top_k = d.top_k;
-  p.top_p = d.top_p;
-  p.min_p = d.min_p;
-  p.repeat_penalty = d.repeat_penalty;
-  p.repeat_last_n = d.repeat_last_n;
-  p.presence_penalty = d.presence_penalty;
-  p.frequency_penalty = d.frequency_penalty;
-  p.seed = d.seed;
-  return p;
-}
-
-lem_generate_params lem_generate_params_default(void) {
-  lem_generate_params p;
-  std::memset(&p, 0, sizeof p);
-  p.struct_size = sizeof p;
-  p.max_tokens = -1;
-  p.sampling = lem_sampler_params_default();
-  return p;
-}
-
-lem_status lem_generate(lem_context* ctx, const int32_t* prompt, size_t n_prompt, const lem_generate_params* params,
-                        lem_generate_result* result) {
-  if (result) std::memset(result, 0, sizeof *result);
-  return guarded([&] {
-    lem::Session& s = session_of(ctx, "lem_generate");
-    if (!prompt || n_prompt == 0) lem::fail(Status::InvalidArg, "lem_generate: the prompt is empty");
-    const lem_generate_params p = lem::capi::read_params(params, lem_generate_params_default(), "lem_generate");
-    lem::GenerateParams g;
-    g.max_tokens = p.max_tokens;
-    g.sampling = sampler_params(lem::capi::read_params(&p.sampling, lem_sampler_params_default(), "lem_generate sampling"));
-    if (p.n_stop > 0 && !p.stop_strings) lem::fail(Status::InvalidArg, "lem_generate: n_stop > 0 but stop_strings is NULL");
-    for (size_t i = 0; i < p.n_stop; ++i) {
-      if (!p.stop_strings[i]) lem::fail(Status::InvalidArg, "lem_generate: stop string {} is NULL", i);
-      g.stop.emplace_back(p.stop_strings[i]);
-    }
-    g.ignore_eos = p.ignore_eos != 0;
-    g.n_vocab_limit = ctx->model->loaded.n_sampling_vocab();
-    lem::TokenCallback on_token;
-    if (p.on_token)
-      on_token = [&p](std::string_view text, int32_t token) {
-        return p.on_token(text.data(), text.size(), token, p.user_data) != 0;
-      };
-    const lem::GenerateResult r = lem::generate(s, ctx->model->loaded.require_tokenizer(),
-                                                std::span<const int32_t>(prompt, n_prompt), g, on_token,
-                                                abort_fn(p.should_abort, p.user_data));
-    if (result) {
-      result->stop_reason = static_cast<int32_t>(r.reason);
-      result->n_prompt_tokens = static_cast<int32_t>(r.n_prompt);
-      result->n_reused_tokens = static_cast<int32_t>(r.n_reused);
-      result->n_generated = static_cast<int32_t>(r.tokens.size());
-      result->prompt_seconds = r.prompt_seconds;
-      result->generate_seconds = r.gen_seconds;
-    }
-  });
+  // void by the header: a context a stream owns is left as it is, and the refusal recorded.
+  guarded([&] { lem::capi::session_for_compute(ctx, "lem_context_reset").reset(); }, error_slot(ctx));
 }
 
 }  // extern "C"

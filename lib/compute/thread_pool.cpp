@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <system_error>
+
+#include "util/error.hpp"
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -16,20 +19,43 @@ namespace {
 constexpr auto kSpinTime = std::chrono::microseconds(200);
 }  // namespace
 
-ThreadPool::ThreadPool(int n_threads) {
-  if (n_threads <= 0) n_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+int ThreadPool::hardware_threads() { return static_cast<int>(std::max(1u, std::thread::hardware_concurrency())); }
+
+int ThreadPool::max_threads() { return kThreadsPerCoreMax * std::min(hardware_threads(), 1 << 20); }
+
+ThreadPool::ThreadPool(int n_threads, const BeforeStart& before_start) {
+  if (n_threads <= 0) n_threads = hardware_threads();
+  if (n_threads > max_threads())
+    fail(Status::InvalidArg, "n_threads {} is more than the limit of {} ({} x the {} hardware threads)", n_threads,
+         max_threads(), kThreadsPerCoreMax, hardware_threads());
   n_threads_ = n_threads;
-  workers_.reserve(n_threads - 1);
-  for (int i = 1; i < n_threads; ++i) workers_.emplace_back([this, i] { worker(i); });
+  workers_.reserve(static_cast<size_t>(n_threads - 1));
+  for (int i = 1; i < n_threads; ++i) {
+    try {
+      if (before_start) before_start(i);
+      workers_.emplace_back([this, i] { worker(i); });
+    } catch (const std::system_error& e) {
+      // The destructor will not run: stop the workers started so far, or they would wait on a
+      // condition variable that is about to be destroyed.
+      stop_and_join();
+      fail(Status::OutOfMemory, "cannot start thread {} of {}: {}", i + 1, n_threads, e.what());
+    } catch (...) {
+      stop_and_join();
+      throw;
+    }
+  }
 }
 
-ThreadPool::~ThreadPool() {
+ThreadPool::~ThreadPool() { stop_and_join(); }
+
+void ThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_.store(true);
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
+  workers_.clear();
 }
 
 void ThreadPool::split(int64_t n, int64_t grain, int thread, int n_threads, int64_t& begin, int64_t& end) {

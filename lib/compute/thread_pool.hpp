@@ -10,21 +10,36 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 namespace lem {
 
+// The most threads a pool may have per hardware thread (LEM_THREADS_PER_CORE_MAX of lem.h): more
+// only thrash, and a hostile n_threads must not create millions of threads.
+inline constexpr int kThreadsPerCoreMax = 4;
+
 class ThreadPool {
  public:
-  // n_threads <= 0 means "all hardware threads".
-  explicit ThreadPool(int n_threads);
+  // Called before worker `index` (1 .. n_threads - 1) is started. A test seam: throwing
+  // std::system_error from it behaves exactly like a failed std::thread creation.
+  using BeforeStart = std::function<void(int index)>;
+
+  // n_threads <= 0 means "all hardware threads". Throws lem::Error: InvalidArg above
+  // max_threads(), OutOfMemory when a thread cannot be created (the workers already started are
+  // stopped and joined first, so a failed construction never leaves a thread behind).
+  explicit ThreadPool(int n_threads, const BeforeStart& before_start = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int size() const { return n_threads_; }
+  // The hardware threads, at least 1.
+  static int hardware_threads();
+  // kThreadsPerCoreMax x hardware_threads().
+  static int max_threads();
 
   // Runs fn(thread_index, n_threads) on all threads; rethrows the first exception any threw.
   // Not re-entrant: fn must not call run() on the same pool.
@@ -57,6 +72,7 @@ class ThreadPool {
   void dispatch(const Job& job);
   void worker(int index);
   void run_job(int thread);
+  void stop_and_join();
 
   int n_threads_;
   std::vector<std::thread> workers_;

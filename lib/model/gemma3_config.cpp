@@ -1,6 +1,9 @@
 #include "model/gemma3_config.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "util/error.hpp"
 #include "io/gguf_file.hpp"
@@ -12,6 +15,53 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Plausibility bounds, generous multiples of the largest Gemma 3 (27B: D 5376, 62 layers, 32 heads
+// of 128, FFN 21504, vocabulary 262208, 128K context). Every size is checked against them as it
+// is read, before anything is allocated or sized by it: a hostile file fails fast.
+constexpr int64_t kMaxLayers = 1024;
+constexpr int64_t kMaxEmbd = 1 << 20;
+constexpr int64_t kMaxFf = 1 << 24;
+constexpr int64_t kMaxHeads = 1024;
+constexpr int64_t kMaxHeadDim = 4096;
+constexpr int64_t kMaxInt32 = std::numeric_limits<int32_t>::max();  // positions and ids are int32 in lem.h
+
+// How a floating-point hyperparameter must look, besides finite.
+enum class FloatRule { Positive, NonNegative };
+
+// The value as the forward pass will use it (float), or BadFormat naming the key.
+float checked_float(double value, FloatRule rule, const std::string& where, std::string_view key) {
+  // Range first: converting a double beyond float's range is undefined behaviour.
+  const bool fits = std::isfinite(value) && std::fabs(value) <= std::numeric_limits<float>::max();
+  const float f = fits ? static_cast<float>(value) : 0.0f;
+  const bool ok = fits && (rule == FloatRule::Positive ? f > 0.0f : f >= 0.0f);
+  if (!ok)
+    fail(Status::BadFormat, "{}: '{}' is {}, expected a finite number {}", where, key, value,
+         rule == FloatRule::Positive ? "> 0" : ">= 0");
+  return f;
+}
+
+// The number of transformer blocks the file holds tensors for (1 + the largest N of "blk.N.*").
+int64_t layers_in_file(const ModelSource& src) {
+  int64_t n = 0;
+  for (const Weight& w : src.weights()) {
+    if (w.name.rfind("blk.", 0) != 0) continue;
+    int64_t layer = 0;
+    size_t i = 4;
+    for (; i < w.name.size() && i < 12 && w.name[i] >= '0' && w.name[i] <= '9'; ++i)
+      layer = layer * 10 + (w.name[i] - '0');
+    if (i > 4 && i < w.name.size() && w.name[i] == '.') n = std::max(n, layer + 1);
+  }
+  return n;
+}
+
+// Checked before the per-layer tables are sized by n_layer.
+void check_layer_count(const ModelSource& src, int64_t n_layer, std::string_view key) {
+  const int64_t present = layers_in_file(src);
+  if (n_layer > present)
+    fail(Status::BadFormat, "{}: '{}' is {} but the file holds tensors for {} layers", src.path(), key, n_layer,
+         present);
+}
+
 // ---- GGUF (llama.cpp semantics, spec §5) ------------------------------------------------------
 
 Gemma3Config from_gguf(const ModelSource& src) {
@@ -19,32 +69,38 @@ Gemma3Config from_gguf(const ModelSource& src) {
   if (src.architecture() != "gemma3")
     fail(Status::Unsupported, "{}: architecture '{}' is not supported (libLEM runs Gemma 3: 'gemma3')", src.path(),
          src.architecture());
-  auto need = [&](const char* key) {
-    const auto v = g.get_uint(std::string("gemma3.") + key);
-    if (!v) fail(Status::BadFormat, "{}: GGUF metadata 'gemma3.{}' is missing", src.path(), key);
+  // An integer key in [lo, hi]; `def` when absent (nullopt: required).
+  auto uint_in = [&](const char* key, std::optional<int64_t> def, int64_t lo, int64_t hi) {
+    const std::string full = std::string("gemma3.") + key;
+    const auto v = g.get_uint(full);
+    if (!v) {
+      if (!def) fail(Status::BadFormat, "{}: GGUF metadata '{}' is missing", src.path(), full);
+      return *def;
+    }
+    if (*v < static_cast<uint64_t>(lo) || *v > static_cast<uint64_t>(hi))
+      fail(Status::BadFormat, "{}: GGUF metadata '{}' is {}, expected {} to {}", src.path(), full, *v, lo, hi);
     return static_cast<int64_t>(*v);
   };
-  auto opt_uint = [&](const char* key, int64_t def) {
-    const auto v = g.get_uint(std::string("gemma3.") + key);
-    return v ? static_cast<int64_t>(*v) : def;
-  };
-  auto opt_float = [&](const char* key, double def) {
-    const auto v = g.get_float(std::string("gemma3.") + key);
-    return static_cast<float>(v ? *v : def);
+  auto opt_float = [&](const char* key, double def, FloatRule rule) {
+    const std::string full = std::string("gemma3.") + key;
+    const auto v = g.get_float(full);
+    return checked_float(v ? *v : def, rule, src.path(), full);
   };
 
   Gemma3Config c;
-  c.n_embd = need("embedding_length");
-  c.n_layer = need("block_count");
-  c.n_ff = need("feed_forward_length");
-  c.n_head = need("attention.head_count");
-  c.n_head_kv = opt_uint("attention.head_count_kv", c.n_head);
-  c.head_dim = opt_uint("attention.key_length", c.n_head ? c.n_embd / c.n_head : 0);
-  if (opt_uint("attention.value_length", c.head_dim) != c.head_dim)
+  c.n_embd = uint_in("embedding_length", std::nullopt, 1, kMaxEmbd);
+  c.n_layer = uint_in("block_count", std::nullopt, 1, kMaxLayers);
+  check_layer_count(src, c.n_layer, "gemma3.block_count");
+  c.n_ff = uint_in("feed_forward_length", std::nullopt, 1, kMaxFf);
+  c.n_head = uint_in("attention.head_count", std::nullopt, 1, kMaxHeads);
+  c.n_head_kv = uint_in("attention.head_count_kv", c.n_head, 1, kMaxHeads);
+  c.head_dim = uint_in("attention.key_length", c.n_embd / c.n_head, 1, kMaxHeadDim);
+  if (uint_in("attention.value_length", c.head_dim, 1, kMaxHeadDim) != c.head_dim)
     fail(Status::Unsupported, "{}: key_length {} != value_length: not a Gemma 3 layout", src.path(), c.head_dim);
-  c.n_ctx_train = opt_uint("context_length", 8192);
-  c.rms_eps = opt_float("attention.layer_norm_rms_epsilon", 1e-6);
-  c.sliding_window = opt_uint("attention.sliding_window", 0);
+  // 0 would load but could never hold a context; the C ABI counts positions in int32.
+  c.n_ctx_train = uint_in("context_length", 8192, 1, kMaxInt32);
+  c.rms_eps = opt_float("attention.layer_norm_rms_epsilon", 1e-6, FloatRule::Positive);
+  c.sliding_window = uint_in("attention.sliding_window", 0, 0, kMaxInt32);
 
   // Layer types (llama.cpp load_swa_pattern): array element != 0 => sliding; integer n => sliding
   // iff n == 0 or l % n < n - 1; absent => n = 6. No sliding window => every layer is global.
@@ -58,32 +114,32 @@ Gemma3Config from_gguf(const ModelSource& src) {
              src.path(), c.n_layer);
       for (int64_t l = 0; l < c.n_layer; ++l) c.layer_is_sliding[l] = pattern->int_at(l) != 0;
     } else {
-      const int64_t n = pattern ? static_cast<int64_t>(*g.get_uint("gemma3.attention.sliding_window_pattern")) : 6;
+      const int64_t n = uint_in("attention.sliding_window_pattern", 6, 0, kMaxInt32);
       for (int64_t l = 0; l < c.n_layer; ++l) c.layer_is_sliding[l] = n == 0 || l % n < n - 1;
     }
   }
 
   // RoPE: a missing base is llama.cpp's generic 10000 (not Gemma's 1e6); linear scaling applies
   // to global layers only.
-  c.rope_base_global = opt_float("rope.freq_base", 10000.0);
-  c.rope_base_local = c.sliding_window > 0 ? opt_float("rope.freq_base_swa", 10000.0) : c.rope_base_global;
+  c.rope_base_global = opt_float("rope.freq_base", 10000.0, FloatRule::Positive);
+  c.rope_base_local =
+      c.sliding_window > 0 ? opt_float("rope.freq_base_swa", 10000.0, FloatRule::Positive) : c.rope_base_global;
   float factor = 1.0f;
   if (const auto type = g.get_string("gemma3.rope.scaling.type")) {
-    if (*type == "linear") factor = opt_float("rope.scaling.factor", 1.0);
+    if (*type == "linear") factor = opt_float("rope.scaling.factor", 1.0, FloatRule::Positive);
     else if (*type != "none")
       fail(Status::Unsupported, "{}: RoPE scaling type '{}' is not supported (Gemma 3 uses linear)", src.path(), *type);
   } else if (g.find("gemma3.rope.scale_linear")) {
-    factor = opt_float("rope.scale_linear", 1.0);
+    factor = opt_float("rope.scale_linear", 1.0, FloatRule::Positive);
   }
-  if (!(factor > 0.0f)) fail(Status::BadFormat, "{}: RoPE scaling factor {} must be positive", src.path(), factor);
   c.rope_scale_global = 1.0f / factor;
 
   // No query_pre_attn_scalar key in GGUF: llama.cpp uses 1/sqrt(head_dim), or 1/sqrt(D/H) for the
   // 62-layer (27B) layout.
   c.attn_scale = c.n_layer == 62 ? 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head))
                                  : 1.0f / std::sqrt(static_cast<float>(c.head_dim));
-  c.final_logit_softcap = opt_float("final_logit_softcapping", 0.0);
-  c.attn_logit_softcap = opt_float("attn_logit_softcapping", 0.0);
+  c.final_logit_softcap = opt_float("final_logit_softcapping", 0.0, FloatRule::NonNegative);
+  c.attn_logit_softcap = opt_float("attn_logit_softcapping", 0.0, FloatRule::NonNegative);
   c.norm_add_one = false;
   const Weight& embd = src.require("token_embd.weight");
   c.embed_scale = gemma3_embed_scale(c.n_embd, false, embd.type);
@@ -97,14 +153,25 @@ const Json* find_key(const Json& obj, const char* key) {
   return it == obj.end() || it->is_null() ? nullptr : &*it;
 }
 
-int64_t get_int(const Json& obj, const char* key, std::optional<int64_t> def, const std::string& where) {
+// An integer in [lo, hi]; `def` when absent (nullopt: required).
+int64_t get_int(const Json& obj, const char* key, std::optional<int64_t> def, const std::string& where, int64_t lo,
+                int64_t hi) {
   const Json* v = find_key(obj, key);
   if (!v) {
     if (!def) fail(Status::BadFormat, "{}: \"{}\" is missing", where, key);
     return *def;
   }
-  if (!v->is_number_integer() || v->get<int64_t>() < 0)
-    fail(Status::BadFormat, "{}: \"{}\" must be a non-negative integer, got {}", where, key, v->dump());
+  // Compared in the JSON's own signedness: 2^63 and above are unsigned and must not wrap.
+  bool in_range = false;
+  if (v->is_number_unsigned()) {
+    const uint64_t u = v->get<uint64_t>();
+    in_range = u >= static_cast<uint64_t>(std::max<int64_t>(lo, 0)) && u <= static_cast<uint64_t>(hi);
+  } else if (v->is_number_integer()) {
+    const int64_t i = v->get<int64_t>();
+    in_range = i >= lo && i <= hi;
+  }
+  if (!in_range)
+    fail(Status::BadFormat, "{}: \"{}\" is {}, expected an integer from {} to {}", where, key, v->dump(), lo, hi);
   return v->get<int64_t>();
 }
 
@@ -113,6 +180,10 @@ double get_number(const Json& obj, const char* key, double def, const std::strin
   if (!v) return def;
   if (!v->is_number()) fail(Status::BadFormat, "{}: \"{}\" must be a number, got {}", where, key, v->dump());
   return v->get<double>();
+}
+
+float get_float(const Json& obj, const char* key, double def, const std::string& where, FloatRule rule) {
+  return checked_float(get_number(obj, key, def, where), rule, where, key);
 }
 
 // Linear RoPE factor for global layers from legacy rope_scaling or transformers v5 rope_parameters.
@@ -124,7 +195,7 @@ double linear_rope_factor(const Json& text, const std::string& where) {
       if (const Json* t = find_key(rs, k); t && t->is_string()) type = t->get<std::string>();
     if (type == "default") return 1.0;
     if (type != "linear") fail(Status::Unsupported, "{}: RoPE scaling type '{}' is not supported", where, type);
-    return get_number(rs, "factor", 1.0, where);
+    return get_float(rs, "factor", 1.0, where, FloatRule::Positive);
   };
   if (const Json* rp = find_key(text, "rope_parameters"); rp && rp->is_object()) {
     if (const Json* full = find_key(*rp, "full_attention")) return factor_of(*full);
@@ -151,15 +222,17 @@ Gemma3Config from_hf(const ModelSource& src) {
 
   // Defaults are Gemma3TextConfig's: the 4B+ text_config omits most fields (spec §1).
   Gemma3Config c;
-  c.n_embd = get_int(*text, "hidden_size", std::nullopt, w);
-  c.n_layer = get_int(*text, "num_hidden_layers", std::nullopt, w);
-  c.n_ff = get_int(*text, "intermediate_size", std::nullopt, w);
-  c.n_head = get_int(*text, "num_attention_heads", 8, w);
-  c.n_head_kv = get_int(*text, "num_key_value_heads", 4, w);
-  c.head_dim = get_int(*text, "head_dim", 256, w);
-  c.n_ctx_train = get_int(*text, "max_position_embeddings", 131072, w);
-  c.sliding_window = get_int(*text, "sliding_window", 4096, w);
-  c.rms_eps = static_cast<float>(get_number(*text, "rms_norm_eps", 1e-6, w));
+  c.n_embd = get_int(*text, "hidden_size", std::nullopt, w, 1, kMaxEmbd);
+  c.n_layer = get_int(*text, "num_hidden_layers", std::nullopt, w, 1, kMaxLayers);
+  check_layer_count(src, c.n_layer, "num_hidden_layers");
+  c.n_ff = get_int(*text, "intermediate_size", std::nullopt, w, 1, kMaxFf);
+  c.n_head = get_int(*text, "num_attention_heads", 8, w, 1, kMaxHeads);
+  c.n_head_kv = get_int(*text, "num_key_value_heads", 4, w, 1, kMaxHeads);
+  c.head_dim = get_int(*text, "head_dim", 256, w, 1, kMaxHeadDim);
+  // 0 would load but could never hold a context; the C ABI counts positions in int32.
+  c.n_ctx_train = get_int(*text, "max_position_embeddings", 131072, w, 1, kMaxInt32);
+  c.sliding_window = get_int(*text, "sliding_window", 4096, w, 0, kMaxInt32);
+  c.rms_eps = get_float(*text, "rms_norm_eps", 1e-6, w, FloatRule::Positive);
 
   c.layer_is_sliding.assign(static_cast<size_t>(c.n_layer), false);
   if (const Json* types = find_key(*text, "layer_types")) {
@@ -173,29 +246,29 @@ Gemma3Config from_hf(const ModelSource& src) {
   } else {
     // 270M writes "_sliding_window_pattern".
     const char* key = find_key(*text, "sliding_window_pattern") ? "sliding_window_pattern" : "_sliding_window_pattern";
-    const int64_t pattern = get_int(*text, key, 6, w);
+    const int64_t pattern = get_int(*text, key, 6, w, 0, kMaxInt32);
     for (int64_t l = 0; l < c.n_layer; ++l) c.layer_is_sliding[l] = pattern == 0 || (l + 1) % pattern != 0;
   }
 
   if (c.sliding_window <= 0) c.layer_is_sliding.assign(static_cast<size_t>(c.n_layer), false);
 
-  double base_global = get_number(*text, "rope_theta", 1e6, w);
-  double base_local = get_number(*text, "rope_local_base_freq", 1e4, w);
+  c.rope_base_global = get_float(*text, "rope_theta", 1e6, w, FloatRule::Positive);
+  c.rope_base_local = get_float(*text, "rope_local_base_freq", 1e4, w, FloatRule::Positive);
   if (const Json* rp = find_key(*text, "rope_parameters"); rp && rp->is_object()) {
-    if (const Json* f = find_key(*rp, "full_attention")) base_global = get_number(*f, "rope_theta", base_global, w);
-    if (const Json* s = find_key(*rp, "sliding_attention")) base_local = get_number(*s, "rope_theta", base_local, w);
+    if (const Json* f = find_key(*rp, "full_attention"))
+      c.rope_base_global = get_float(*f, "rope_theta", c.rope_base_global, w + " rope_parameters.full_attention",
+                                     FloatRule::Positive);
+    if (const Json* s = find_key(*rp, "sliding_attention"))
+      c.rope_base_local = get_float(*s, "rope_theta", c.rope_base_local, w + " rope_parameters.sliding_attention",
+                                    FloatRule::Positive);
   }
-  c.rope_base_global = static_cast<float>(base_global);
-  c.rope_base_local = static_cast<float>(base_local);
   const double factor = linear_rope_factor(*text, w);
-  if (!(factor > 0)) fail(Status::BadFormat, "{}: RoPE scaling factor {} must be positive", w, factor);
-  c.rope_scale_global = static_cast<float>(1.0 / factor);
+  c.rope_scale_global = 1.0f / static_cast<float>(factor);  // factor is a checked float
 
-  const double qpas = get_number(*text, "query_pre_attn_scalar", 256, w);
-  if (!(qpas > 0)) fail(Status::BadFormat, "{}: query_pre_attn_scalar {} must be positive", w, qpas);
+  const double qpas = get_float(*text, "query_pre_attn_scalar", 256, w, FloatRule::Positive);
   c.attn_scale = static_cast<float>(std::pow(qpas, -0.5));
-  c.final_logit_softcap = static_cast<float>(get_number(*text, "final_logit_softcapping", 0, w));
-  c.attn_logit_softcap = static_cast<float>(get_number(*text, "attn_logit_softcapping", 0, w));
+  c.final_logit_softcap = get_float(*text, "final_logit_softcapping", 0, w, FloatRule::NonNegative);
+  c.attn_logit_softcap = get_float(*text, "attn_logit_softcapping", 0, w, FloatRule::NonNegative);
   c.norm_add_one = true;
 
   // transformers rounds sqrt(D) to the embedding's dtype; MLX computes in bf16 whatever it stores.
@@ -238,14 +311,20 @@ std::string Gemma3Config::describe() const {
 Gemma3Config load_gemma3_config(const ModelSource& src) {
   Gemma3Config c = src.gguf() ? from_gguf(src) : from_hf(src);
   const auto D = static_cast<uint64_t>(c.n_embd);
+  // Derived from checked values, but a tiny RoPE factor still overflows its reciprocal.
+  if (!std::isfinite(c.rope_scale_global) || !std::isfinite(c.attn_scale))
+    fail(Status::BadFormat, "{}: the RoPE scaling factor or attention scale gives a non-finite multiplier", src.path());
   if (c.n_embd <= 0 || c.n_layer <= 0 || c.n_ff <= 0 || c.n_head <= 0 || c.n_head_kv <= 0 || c.head_dim <= 0 ||
-      c.n_head % c.n_head_kv != 0 || c.head_dim % 2 != 0 || c.n_layer > 1024 || c.n_embd > (1 << 20) ||
-      c.n_head > 1024 || c.head_dim > 4096 || c.n_ff > (1 << 24))
+      c.n_head % c.n_head_kv != 0 || c.head_dim % 2 != 0 || c.n_layer > kMaxLayers || c.n_embd > kMaxEmbd ||
+      c.n_head > kMaxHeads || c.head_dim > kMaxHeadDim || c.n_ff > kMaxFf)
     fail(Status::BadFormat, "{}: implausible hyperparameters: {}", src.path(), c.describe());
 
   const Weight& embd = src.require("token_embd.weight");
   if (embd.ne.size() != 2 || embd.ne[0] != D)
     fail(Status::BadFormat, "{}: token_embd must be [{}, n_vocab]", src.path(), D);
+  if (embd.ne[1] == 0 || embd.ne[1] > static_cast<uint64_t>(kMaxInt32))
+    fail(Status::BadFormat, "{}: token_embd has {} rows, expected 1 to {} (token ids are int32)", src.path(),
+         embd.ne[1], kMaxInt32);
   c.n_vocab = static_cast<int64_t>(embd.ne[1]);
   check_shape(src, "output_norm.weight", {D});
   const auto qd = static_cast<uint64_t>(c.n_head * c.head_dim), kvd = static_cast<uint64_t>(c.n_head_kv * c.head_dim);

@@ -3,9 +3,12 @@
 #include "model/gemma3_model.hpp"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
+#include "util/checked_math.hpp"
 #include "util/error.hpp"
+#include "util/memory.hpp"
 #include "kernels/fp16.hpp"
 #include "kernels/ops.hpp"
 #include "model/attention.hpp"
@@ -14,6 +17,13 @@
 namespace lem {
 
 ForwardState::ForwardState(const Gemma3Config& c, int64_t max_batch_) : max_batch(max_batch_) {
+  if (max_batch_ <= 0) fail(Status::InvalidArg, "the batch size must be positive, got {}", max_batch_);
+  // Floats per token over the buffers below; the batch size comes from the caller: check first.
+  const auto per_token = static_cast<uint64_t>(3 * c.n_embd + 2 * c.n_head * c.head_dim +
+                                               2 * c.n_head_kv * c.head_dim + 2 * c.n_ff + 2 * c.head_dim);
+  const auto floats = checked_mul(per_token, static_cast<uint64_t>(max_batch_));
+  require_memory(floats ? checked_mul(*floats, sizeof(float)) : std::nullopt,
+                 fmt::format("the scratch buffers for a batch of {} tokens", max_batch_), "use a smaller n_batch");
   const auto T = static_cast<size_t>(max_batch_);
   x.resize(T * c.n_embd);
   h.resize(T * c.n_embd);
@@ -28,7 +38,7 @@ ForwardState::ForwardState(const Gemma3Config& c, int64_t max_batch_) : max_batc
   rope_sin.resize(2 * T * c.head_dim / 2);
 }
 
-std::unique_ptr<Gemma3Model> Gemma3Model::open(const std::string& path) {
+std::unique_ptr<Gemma3Model> Gemma3Model::open(const std::string& path, const LoadProgress& progress) {
   std::unique_ptr<Gemma3Model> m(new Gemma3Model());
   m->source_ = ModelSource::open(path);
   m->config_ = load_gemma3_config(*m->source_);
@@ -51,6 +61,9 @@ std::unique_ptr<Gemma3Model> Gemma3Model::open(const std::string& path) {
     L.ffn_norm = m->norm_gain(p + "ffn_norm.weight");
     L.post_ffw_norm = m->norm_gain(p + "post_ffw_norm.weight");
     L.sliding = c.layer_is_sliding[l] && c.sliding_window > 0;
+    if (progress && progress(static_cast<float>(l + 1) / static_cast<float>(c.n_layer + 1)))
+      fail(Status::Cancelled, "{}: loading cancelled by the progress callback after {} of {} layers", path, l + 1,
+           c.n_layer);
   }
   m->output_norm_ = m->norm_gain("output_norm.weight");
   m->embeddings_ = &m->source_->require("token_embd.weight");
@@ -67,6 +80,12 @@ std::vector<float> Gemma3Model::norm_gain(const std::string& name) const {
   const Weight& w = source_->require(name);
   std::vector<float> g(w.n_elements());
   read_weight_rows(w, 0, w.n_rows(), g.data());
+  // A NaN gain would reach the next quantised matmul, whose 8-bit activation rounding turns it
+  // into finite garbage that no later check can tell from an answer.
+  for (size_t i = 0; i < g.size(); ++i)
+    if (!std::isfinite(g[i]))
+      fail(Status::BadFormat, "{}: tensor '{}' holds a non-finite value ({} at index {})", source_->path(),
+           w.file_name, g[i], i);
   if (config_.norm_add_one)
     for (float& v : g) v += 1.0f;
   return g;
@@ -85,7 +104,7 @@ void Gemma3Model::embed(std::span<const int32_t> tokens, float* x) const {
 }
 
 void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& st, ThreadPool& pool,
-                          LogitsMode mode, float* logits) const {
+                          LogitsMode mode, float* logits, const ForwardInterrupt& interrupt) const {
   const Gemma3Config& c = config_;
   const auto n = static_cast<int64_t>(tokens.size());
   if (n == 0) return;
@@ -110,7 +129,27 @@ void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, Forwa
   float* x = st.x.data();
   embed(tokens, x);  // x: [n, D]
 
+  // All or nothing: until the pass completes, a throw leaves n_pos as it was but records the ring
+  // slots that some layers may already have overwritten. The matmuls see the stop flag only
+  // during this pass.
+  struct Unfinished {
+    KvCache& cache;
+    MatmulScratch& mm;
+    int64_t end;
+    bool done = false;
+    ~Unfinished() {
+      mm.stop = nullptr;
+      if (!done) cache.note_written(end);
+    }
+  } unfinished{cache, st.mm, pos0 + n};
+  st.mm.stop = interrupt.flag;
+  const auto cancelled = [&](const char* where, int64_t layer) {
+    fail(Status::Cancelled, "cancelled {} {} of {} ({} tokens at position {} discarded)", where, layer, c.n_layer, n,
+         pos0);
+  };
+
   for (int64_t l = 0; l < c.n_layer; ++l) {
+    if (interrupt.requested()) cancelled("before layer", l);
     const Layer& L = layers_[l];
     const float* rc = L.sliding ? cos_local : cos_global;
     const float* rs = L.sliding ? sin_local : sin_global;
@@ -174,19 +213,33 @@ void Gemma3Model::forward(std::span<const int32_t> tokens, KvCache& cache, Forwa
       add_inplace(x + t * D, o, D);
     }
   }
-  cache.advance(pos0 + n);
+  // A stop flagged during the last layer left rows of its matmuls uncomputed.
+  if (interrupt.flag_set()) cancelled("in layer", c.n_layer - 1);
 
-  if (mode == LogitsMode::None) return;
-  // logits = output_norm(x) · Eᵀ for the requested rows (spec §2 item 3).
-  const int64_t first = mode == LogitsMode::All ? 0 : n - 1;
-  const int64_t rows = n - first;
-  for (int64_t t = first; t < n; ++t)
-    rms_norm(x + t * D, output_norm_.data(), st.h.data() + (t - first) * D, D, c.rms_eps);
-  matmul(lm_head_, st.h.data(), D, rows, logits, c.n_vocab, pool, st.mm, st.precision);
-  if (c.final_logit_softcap > 0) {
-    const float cap = c.final_logit_softcap;
-    for (int64_t i = 0; i < rows * c.n_vocab; ++i) logits[i] = cap * std::tanh(logits[i] / cap);
+  if (mode != LogitsMode::None) {
+    // logits = output_norm(x) · Eᵀ for the requested rows (spec §2 item 3).
+    const int64_t first = mode == LogitsMode::All ? 0 : n - 1;
+    const int64_t rows = n - first;
+    for (int64_t t = first; t < n; ++t)
+      rms_norm(x + t * D, output_norm_.data(), st.h.data() + (t - first) * D, D, c.rms_eps);
+    matmul(lm_head_, st.h.data(), D, rows, logits, c.n_vocab, pool, st.mm, st.precision);
+    // A stop during the head's matmul left rows of it uncomputed.
+    if (interrupt.flag_set()) cancelled("in the output layer after layer", c.n_layer - 1);
+    if (c.final_logit_softcap > 0) {
+      const float cap = c.final_logit_softcap;
+      for (int64_t i = 0; i < rows * c.n_vocab; ++i) logits[i] = cap * std::tanh(logits[i] / cap);
+    }
+    // Broken weights (NaN, huge values) show up here; sampling from such logits would emit
+    // garbage that looks like a normal answer.
+    int non_finite = 0;  // a branch-free pass (vectorised), then the culprit's position if needed
+    for (int64_t i = 0; i < rows * c.n_vocab; ++i) non_finite |= !(std::fabs(logits[i]) <= FLT_MAX);
+    for (int64_t i = 0; non_finite && i < rows * c.n_vocab; ++i)
+      if (!std::isfinite(logits[i]))
+        fail(Status::Numeric, "the model produced a non-finite logit ({} for token id {} at position {}): its weights "
+             "or configuration are broken", logits[i], i % c.n_vocab, pos0 + first + i / c.n_vocab);
   }
+  unfinished.done = true;
+  cache.advance(pos0 + n);
 }
 
 }  // namespace lem

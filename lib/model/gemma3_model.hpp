@@ -5,7 +5,9 @@
 // KvCache. Weights stay in their file type, used in place from the memory map.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -42,20 +44,39 @@ struct ForwardState {
 
 enum class LogitsMode { None, Last, All };
 
+// How a caller stops a running forward pass. `flag` may be set from any thread: it is polled
+// before each layer and, inside prompt-sized matmuls, between row tiles. `poll` runs on the
+// calling thread before each layer; it returns true to stop.
+struct ForwardInterrupt {
+  const std::atomic<bool>* flag = nullptr;
+  const std::function<bool()>* poll = nullptr;
+
+  bool flag_set() const { return flag && flag->load(std::memory_order_acquire); }
+  bool requested() const { return flag_set() || (poll && *poll && (*poll)()); }
+};
+
 class Gemma3Model {
  public:
-  // Opens and validates a model file or folder (any format ModelSource reads).
-  static std::unique_ptr<Gemma3Model> open(const std::string& path);
+  // Called after each layer's weights are bound with the fraction done (0 < f < 1); returns
+  // true to stop the load.
+  using LoadProgress = std::function<bool(float fraction)>;
+
+  // Opens and validates a model file or folder (any format ModelSource reads). Throws
+  // lem::Error(Cancelled) when `progress` asks to stop.
+  static std::unique_ptr<Gemma3Model> open(const std::string& path, const LoadProgress& progress = {});
 
   const Gemma3Config& config() const { return config_; }
   const ModelSource& source() const { return *source_; }
 
   // Runs `tokens` at positions [cache.n_pos(), + n) through the model, appending their keys and
   // values to `cache`. n must be <= state.max_batch. Writes logits for the last token (Last) or
-  // every token (All) to `logits` ([rows, n_vocab]). Throws lem::Error(InvalidArg) for token ids
-  // outside the embedding and ContextFull when the cache has no room.
+  // every token (All) to `logits` ([rows, n_vocab]).
+  // All or nothing: on any error the cache keeps its n_pos() (the slots the pass overwrote are
+  // recorded with note_written) and `logits` may hold partial results. Throws lem::Error:
+  // InvalidArg for token ids outside the embedding, ContextFull when the cache has no room,
+  // Cancelled when `interrupt` fires, Numeric when a logit comes out NaN or infinite.
   void forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& state, ThreadPool& pool,
-               LogitsMode mode, float* logits) const;
+               LogitsMode mode, float* logits, const ForwardInterrupt& interrupt = {}) const;
 
  private:
   struct Layer {

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "util/checked_math.hpp"
 #include "util/error.hpp"
+#include "util/memory.hpp"
 
 namespace lem {
 
@@ -14,12 +16,23 @@ int64_t KvCache::layer_capacity(const Gemma3Config& c, int64_t layer, int64_t n_
   return sliding ? std::min(n_ctx, c.sliding_window - 1 + max_batch + rewind_slack) : n_ctx;
 }
 
+std::optional<uint64_t> KvCache::checked_bytes_for(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch,
+                                                   KvType type, int64_t rewind_slack) {
+  if (n_ctx < 0 || max_batch < 0 || rewind_slack < 0) return std::nullopt;
+  std::optional<uint64_t> positions = 0;
+  for (int64_t l = 0; l < c.n_layer && positions; ++l)
+    positions = checked_add(
+        *positions, static_cast<uint64_t>(layer_capacity(c, l, n_ctx, std::min(max_batch, n_ctx), rewind_slack)));
+  if (!positions) return std::nullopt;
+  const auto values = checked_mul(*positions, static_cast<uint64_t>(c.n_head_kv) * static_cast<uint64_t>(c.head_dim));
+  if (!values) return std::nullopt;
+  return checked_mul(*values, 2 * (type == KvType::F32 ? 4 : 2));  // keys and values
+}
+
 size_t KvCache::bytes_for(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType type,
                           int64_t rewind_slack) {
-  size_t positions = 0;
-  for (int64_t l = 0; l < c.n_layer; ++l)
-    positions += static_cast<size_t>(layer_capacity(c, l, n_ctx, std::min(max_batch, n_ctx), rewind_slack));
-  return 2 * positions * static_cast<size_t>(c.n_head_kv * c.head_dim) * (type == KvType::F32 ? 4 : 2);
+  const auto bytes = checked_bytes_for(c, n_ctx, max_batch, type, rewind_slack);
+  return bytes && *bytes <= SIZE_MAX ? static_cast<size_t>(*bytes) : SIZE_MAX;
 }
 
 KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack)
@@ -29,6 +42,10 @@ KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType
       elem_bytes_(type == KvType::F32 ? 4 : 2),
       type_(type) {
   if (n_ctx <= 0 || max_batch <= 0) fail(Status::InvalidArg, "KV cache: n_ctx and batch size must be positive");
+  // Sized from n_ctx, which may be a model's (hostile) maximum: check before allocating.
+  require_memory(checked_bytes_for(c, n_ctx, max_batch, type, rewind_slack),
+                 fmt::format("a {} KV cache for n_ctx {}", kv_type_name(type), n_ctx),
+                 "ask for a smaller context (n_ctx) or an f16 KV cache");
   layers_.resize(static_cast<size_t>(c.n_layer));
   for (int64_t l = 0; l < c.n_layer; ++l) {
     Layer& L = layers_[l];
@@ -50,6 +67,8 @@ void KvCache::advance(int64_t end) {
   n_pos_ = end;
   written_end_ = std::max(written_end_, end);
 }
+
+void KvCache::note_written(int64_t end) { written_end_ = std::max(written_end_, end); }
 
 bool KvCache::can_truncate(int64_t n) const {
   if (n < 0 || n > n_pos_) return false;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "model/gemma3_config.hpp"
@@ -18,7 +19,12 @@ class KvCache {
  public:
   KvCache(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch, KvType type, int64_t rewind_slack);
 
-  // What a cache with these settings allocates, without allocating it (for `lem info`).
+  // What a cache with these settings allocates, without allocating it (for `lem info`);
+  // nullopt when the size does not fit in 64 bits. The constructor refuses (OutOfMemory) a cache
+  // larger than the machine's memory before allocating anything.
+  static std::optional<uint64_t> checked_bytes_for(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch,
+                                                   KvType type, int64_t rewind_slack);
+  // The same, SIZE_MAX when it overflows.
   static size_t bytes_for(const Gemma3Config& config, int64_t n_ctx, int64_t max_batch, KvType type,
                           int64_t rewind_slack);
   // Positions a layer keeps: n_ctx for global layers, the ring for sliding ones.
@@ -49,6 +55,10 @@ class KvCache {
   int64_t n_pos() const { return n_pos_; }
   // Records that positions up to `end` (exclusive) have been written.
   void advance(int64_t end);
+  // Records that ring slots of positions up to `end` may have been overwritten while the sequence
+  // stays at n_pos(): a forward pass that stopped midway (cancelled, or an error) wrote some
+  // layers' keys and values. can_truncate() then stays conservative about what the rings hold.
+  void note_written(int64_t end);
   // True when the cache can be cut back to `n` positions and extended from there: every layer
   // still holds the keys position n needs. Global layers always can; sliding layers only if the
   // last W - 1 positions before n are still in their ring.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 
 #include "util/error.hpp"
 #include "model/weight_reader.hpp"
@@ -14,6 +15,16 @@ constexpr int64_t kRowTile = 64;
 constexpr int64_t kFallbackRowTile = 16;
 // Below this many multiply-adds a matmul runs on the calling thread alone (~20 µs of work).
 constexpr double kMinParallelMacs = 1 << 19;
+
+bool all_finite(const float* x, int64_t n) {
+  bool ok = true;
+  for (int64_t i = 0; i < n; ++i) ok &= std::isfinite(x[i]);
+  return ok;
+}
+
+bool stop_requested(const MatmulScratch& scratch) {
+  return scratch.stop && scratch.stop->load(std::memory_order_relaxed);
+}
 
 // Types without a kernel: dequantise kFallbackRowTile rows at a time into float and run the F32
 // kernel on them. Correct for every type lem::dequantize_row() knows, and for MLX affine weights.
@@ -30,6 +41,7 @@ void matmul_dequantised(const MatmulWeight& w, const float* x, size_t x_stride, 
     ThreadPool::split(w.rows, kFallbackRowTile, t, n, rb, re);
     float* tile = scratch.tiles.data() + tile_floats * static_cast<size_t>(t);
     for (int64_t r0 = rb; r0 < re; r0 += kFallbackRowTile) {
+      if (stop_requested(scratch)) return;
       const int64_t nr = std::min(kFallbackRowTile, re - r0);
       read_weight_rows(*w.source, static_cast<uint64_t>(r0), static_cast<uint64_t>(nr), tile);
       f32.gemm(w.k, tile, static_cast<size_t>(w.k) * sizeof(float), nr, x, x_stride * sizeof(float), n_tok, y + r0,
@@ -65,10 +77,19 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
   uint8_t* act = scratch.act.data();
 
   const double macs = static_cast<double>(w.rows) * static_cast<double>(w.k) * static_cast<double>(n_tok);
+  const bool rounds_to_integers =
+      kernel.act == ActType::Q8_0 || kernel.act == ActType::Q8_1 || kernel.act == ActType::Q8_K;
   pool.run_sized(static_cast<double>(n_tok) * static_cast<double>(w.k) * 64, kMinParallelMacs, [&](int t, int n) {
     int64_t b, e;
     ThreadPool::split(n_tok, 1, t, n, b, e);
-    for (int64_t i = b; i < e; ++i) quantize_activation_row(kernel.act, x + i * x_stride, act + i * a_stride, w.k);
+    for (int64_t i = b; i < e; ++i) {
+      // Rounding to 8 bits would turn a NaN or infinity (broken weights upstream) into finite
+      // garbage that no later check could tell from an answer: refuse it here.
+      if (rounds_to_integers && !all_finite(x + i * x_stride, w.k))
+        fail(Status::Numeric, "a non-finite activation reached a {} x {} matmul (token {} of {}): the model's "
+             "weights or configuration are broken", w.rows, w.k, i, n_tok);
+      quantize_activation_row(kernel.act, x + i * x_stride, act + i * a_stride, w.k);
+    }
   });
 
   // Prefill: tiles of rows are handed out from a shared counter rather than split once per
@@ -92,7 +113,7 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
   pool.run_sized(macs, kMinParallelMacs, [&](int, int) {
     for (;;) {
       const int64_t r0 = next_row.fetch_add(chunk_rows, std::memory_order_relaxed);
-      if (r0 >= w.rows) return;
+      if (r0 >= w.rows || stop_requested(scratch)) return;
       const int64_t nr = std::min(chunk_rows, w.rows - r0);
       const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * w.row_stride;
       // All tokens in one call: the kernels tile tokens themselves and repack a band of weight

@@ -6,6 +6,7 @@
 // band of output rows, tile by tile, so a tile of weight rows is reused from cache for all tokens.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -31,10 +32,15 @@ struct MatmulWeight {
 // Binds a model weight ([k, rows] in ggml order) for matmul.
 MatmulWeight matmul_weight(const Weight& w);
 
-// Reusable scratch for the quantised activations (grows on demand, never shrinks).
+// Reusable scratch for the quantised activations (grows on demand, never shrinks), and the stop
+// flag of the computation it serves.
 struct MatmulScratch {
   std::vector<uint8_t> act;
   std::vector<float> tiles;  // dequantised weight tiles of the fallback path, per thread
+  // When set (from any thread), prompt-sized matmuls skip their remaining row tiles: the output
+  // is then incomplete and the caller must discard it. Lets a cancel stop a 4B layer in
+  // milliseconds instead of after the layer's seconds of work.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // How activations meet quantised weights.

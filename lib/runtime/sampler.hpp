@@ -25,10 +25,16 @@ struct SamplerParams {
   std::unordered_map<int32_t, float> logit_bias;  // added to a token's logit (-inf bans it)
 };
 
+// Throws lem::Error(InvalidArg), naming the field and its value, for parameters no sampler
+// accepts: NaN or infinite numbers, top_p <= 0, min_p >= 1, repeat_penalty <= 0,
+// repeat_last_n < -1, a logit bias on an id outside [0, n_vocab), a bias of NaN or +inf.
+void validate_sampler_params(const SamplerParams& params, int32_t n_vocab);
+
 class Sampler {
  public:
   // n_vocab: tokens that may be sampled (ids >= n_vocab in wider logits rows are never chosen:
-  // 262208-row Gemma 3 models pad the 262144-token vocabulary).
+  // 262208-row Gemma 3 models pad the 262144-token vocabulary). Validates `params`
+  // (validate_sampler_params).
   Sampler(SamplerParams params, int32_t n_vocab);
 
   // Picks the next token from `logits` (at least n_vocab values) given the tokens so far

@@ -1,6 +1,7 @@
 #include "runtime/session.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "util/error.hpp"
 
@@ -40,25 +41,71 @@ std::span<const float> Session::logits() const {
   return logits_;
 }
 
-void Session::append(std::span<const int32_t> tokens, const AbortFn& abort) {
-  if (tokens.empty()) return;
-  if (cache_.n_pos() + static_cast<int64_t>(tokens.size()) > cache_.n_ctx())
-    fail(Status::ContextFull, "context full: {} cached + {} new tokens exceed n_ctx {}", cache_.n_pos(), tokens.size(),
+std::span<const float> Session::logits_row(int64_t row) const {
+  if (row < 0 || row >= n_rows_) return {};
+  const auto V = static_cast<size_t>(model_.config().n_vocab);
+  return std::span<const float>(rows_).subspan(static_cast<size_t>(row) * V, V);
+}
+
+void Session::check_room(size_t n) const {
+  const auto room = static_cast<size_t>(cache_.n_ctx() - cache_.n_pos());
+  if (n > room)
+    fail(Status::ContextFull, "context full: {} cached + {} new tokens exceed n_ctx {}", cache_.n_pos(), n,
          cache_.n_ctx());
-  logits_.resize(static_cast<size_t>(model_.config().n_vocab));
+}
+
+void Session::check_ids(std::span<const int32_t> tokens) const {
+  const int64_t V = model_.config().n_vocab;
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i] < 0 || tokens[i] >= V)
+      fail(Status::InvalidArg, "token id {} (at index {}) is outside the model's {} embeddings", tokens[i], i, V);
+}
+
+void Session::evaluate(std::span<const int32_t> tokens, const AbortFn& abort, LogitsMode mode, float* all) {
+  if (take_cancel_request()) fail(Status::Cancelled, "cancelled before the evaluation started");
+  if (tokens.empty()) return;
+  check_room(tokens.size());
+  check_ids(tokens);  // all up front, so that a bad one leaves the session untouched
+  const auto V = static_cast<size_t>(model_.config().n_vocab);
+  next_logits_.resize(V);
+  const ForwardInterrupt interrupt{&cancel_requested_, &abort};
   for (size_t done = 0; done < tokens.size();) {
-    if (abort && abort()) fail(Status::Cancelled, "cancelled after {} of {} tokens", done, tokens.size());
     const size_t n = std::min(tokens.size() - done, static_cast<size_t>(state_.max_batch));
     const bool last = done + n == tokens.size();
-    model_.forward(tokens.subspan(done, n), cache_, state_, pool_, last ? LogitsMode::Last : LogitsMode::None,
-                   logits_.data());
-    tokens_.insert(tokens_.end(), tokens.begin() + done, tokens.begin() + done + n);
+    const LogitsMode chunk_mode = mode == LogitsMode::All ? LogitsMode::All : last ? LogitsMode::Last : LogitsMode::None;
+    float* out = mode == LogitsMode::All ? all + done * V : last ? next_logits_.data() : nullptr;
+    try {
+      model_.forward(tokens.subspan(done, n), cache_, state_, pool_, chunk_mode, out, interrupt);
+    } catch (const Error& e) {
+      if (e.status() == Status::Cancelled) cancel_requested_.store(false, std::memory_order_release);
+      throw;
+    }
+    tokens_.insert(tokens_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(done),
+                   tokens.begin() + static_cast<std::ptrdiff_t>(done + n));
     done += n;
   }
+  if (mode == LogitsMode::All)
+    std::copy(all + (tokens.size() - 1) * V, all + tokens.size() * V, next_logits_.begin());
+  logits_.swap(next_logits_);
   logits_pos_ = tokens_.size();
 }
 
+void Session::append(std::span<const int32_t> tokens, const AbortFn& abort) {
+  n_rows_ = 0;
+  if (!params_.logits_all) return evaluate(tokens, abort, LogitsMode::Last, nullptr);
+  check_room(tokens.size());  // before allocating the rows
+  rows_.resize(tokens.size() * static_cast<size_t>(model_.config().n_vocab));
+  evaluate(tokens, abort, LogitsMode::All, rows_.data());
+  n_rows_ = static_cast<int64_t>(tokens.size());
+}
+
 int64_t Session::set_tokens(std::span<const int32_t> tokens, const AbortFn& abort) {
+  n_rows_ = 0;
+  if (take_cancel_request()) fail(Status::Cancelled, "cancelled before the evaluation started");
+  // What can fail on the input fails before anything cached is dropped.
+  if (tokens.size() > static_cast<size_t>(cache_.n_ctx()))
+    fail(Status::ContextFull, "context full: {} tokens exceed n_ctx {}", tokens.size(), cache_.n_ctx());
+  check_ids(tokens);
   size_t common = 0;
   while (common < tokens.size() && common < tokens_.size() && tokens[common] == tokens_[common]) ++common;
   // Logits are needed for the last token: if it is already cached, re-evaluate it unless the
@@ -70,34 +117,23 @@ int64_t Session::set_tokens(std::span<const int32_t> tokens, const AbortFn& abor
   if (!cache_.can_truncate(static_cast<int64_t>(common))) common = 0;
   cache_.truncate(static_cast<int64_t>(common));
   tokens_.resize(common);
-  logits_pos_ = 0;
-  append(tokens.subspan(common), abort);
+  logits_pos_ = SIZE_MAX;
+  evaluate(tokens.subspan(common), abort, LogitsMode::Last, nullptr);
   return static_cast<int64_t>(common);
 }
 
 void Session::reset() {
   cache_.truncate(0);
   tokens_.clear();
-  logits_pos_ = 0;
+  logits_pos_ = SIZE_MAX;
+  n_rows_ = 0;
 }
 
 std::vector<float> Session::evaluate_all_logits(std::span<const int32_t> tokens, const AbortFn& abort) {
   reset();
-  const auto V = static_cast<size_t>(model_.config().n_vocab);
-  std::vector<float> all(tokens.size() * V);
-  if (cache_.n_pos() + static_cast<int64_t>(tokens.size()) > cache_.n_ctx())
-    fail(Status::ContextFull, "{} tokens exceed n_ctx {}", tokens.size(), cache_.n_ctx());
-  for (size_t done = 0; done < tokens.size();) {
-    if (abort && abort()) fail(Status::Cancelled, "cancelled after {} of {} tokens", done, tokens.size());
-    const size_t n = std::min(tokens.size() - done, static_cast<size_t>(state_.max_batch));
-    model_.forward(tokens.subspan(done, n), cache_, state_, pool_, LogitsMode::All, all.data() + done * V);
-    tokens_.insert(tokens_.end(), tokens.begin() + done, tokens.begin() + done + n);
-    done += n;
-  }
-  if (!tokens.empty()) {
-    logits_.assign(all.end() - static_cast<std::ptrdiff_t>(V), all.end());
-    logits_pos_ = tokens_.size();
-  }
+  check_room(tokens.size());  // before allocating
+  std::vector<float> all(tokens.size() * static_cast<size_t>(model_.config().n_vocab));
+  evaluate(tokens, abort, LogitsMode::All, all.data());
   return all;
 }
 

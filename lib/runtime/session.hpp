@@ -7,6 +7,7 @@
 // the ring remembers forces re-evaluation from position 0 (the result is the same, only slower).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -25,9 +26,10 @@ struct SessionParams {
   KvType kv_type = KvType::F32;
   int64_t rewind_slack = 512; // extra ring positions on sliding layers for cheap rewinds
   MatmulPrecision precision = MatmulPrecision::Fast;
+  bool logits_all = false;    // append() keeps the logits of every token it evaluates (logits_row)
 };
 
-// Returns true to stop. Called between prompt chunks and between layers' worth of work.
+// Returns true to stop. Called on the calling thread before each layer of every forward pass.
 using AbortFn = std::function<bool()>;
 
 class Session {
@@ -41,14 +43,21 @@ class Session {
 
   // The token sequence the cache holds.
   const std::vector<int32_t>& tokens() const { return tokens_; }
-  // Logits after the last evaluated token ([n_vocab]); empty before any evaluation.
+  // Logits after the last evaluated token ([n_vocab]); empty before any evaluation and when the
+  // last call was cut short after evaluating some of its tokens.
   std::span<const float> logits() const;
+  // With params().logits_all: the logits of token `row` of the last append() ([n_vocab]); empty
+  // when there is no such row or another call has evaluated or reset since.
+  std::span<const float> logits_row(int64_t row) const;
 
-  // Appends `tokens` and evaluates them in chunks of n_batch. Throws lem::Error(Cancelled) when
-  // `abort` asks to stop (what was evaluated so far stays cached), ContextFull past n_ctx.
+  // Appends `tokens` and evaluates them in chunks of n_batch. Throws lem::Error: ContextFull past
+  // n_ctx; Cancelled when `abort` or request_cancel() asks to stop; Numeric for non-finite
+  // logits. On any error the session holds what it held before the chunk that was cut (earlier,
+  // complete chunks stay cached).
   void append(std::span<const int32_t> tokens, const AbortFn& abort = {});
   // Makes the cached sequence equal `tokens`, reusing the longest common prefix; returns how
-  // many tokens were reused. Always leaves the logits of the last token.
+  // many tokens were reused. Always leaves the logits of the last token. Too many tokens or a bad
+  // id fail before anything changes; a later error (a cancel) leaves a prefix of `tokens`.
   int64_t set_tokens(std::span<const int32_t> tokens, const AbortFn& abort = {});
   // Forgets everything.
   void reset();
@@ -57,15 +66,35 @@ class Session {
   // ([n, n_vocab], row-major). Leaves the session holding `tokens`.
   std::vector<float> evaluate_all_logits(std::span<const int32_t> tokens, const AbortFn& abort = {});
 
+  // Any thread: the running append / set_tokens / evaluate_all_logits stops within a matmul tile
+  // (Cancelled). A request that finds nothing running is kept and stops the next such call;
+  // the call it stops consumes it.
+  void request_cancel() noexcept { cancel_requested_.store(true, std::memory_order_release); }
+  // Consumes a pending request_cancel(); true when there was one. For callers that stop between
+  // evaluations (the generator).
+  bool take_cancel_request() noexcept { return cancel_requested_.exchange(false, std::memory_order_acq_rel); }
+
  private:
+  // Throws ContextFull unless n more tokens fit.
+  void check_room(size_t n) const;
+  // Throws InvalidArg for an id outside the model's embeddings.
+  void check_ids(std::span<const int32_t> tokens) const;
+  // Evaluates `tokens` after the cached ones, chunk by chunk. mode Last: logits_ gets the last
+  // token's row on success. mode All: `all` ([n, n_vocab]) gets every row as well.
+  void evaluate(std::span<const int32_t> tokens, const AbortFn& abort, LogitsMode mode, float* all);
+
   const Gemma3Model& model_;
   SessionParams params_;
   ThreadPool pool_;
   KvCache cache_;
   ForwardState state_;
   std::vector<int32_t> tokens_;
-  std::vector<float> logits_;   // [n_vocab], valid when logits_pos_ == tokens_.size()
+  std::vector<float> logits_;       // [n_vocab], valid when logits_pos_ == tokens_.size()
+  std::vector<float> next_logits_;  // the last chunk's logits until the whole call has succeeded
   size_t logits_pos_ = 0;
+  std::vector<float> rows_;         // logits_all: [n_rows_, n_vocab] of the last append()
+  int64_t n_rows_ = 0;
+  std::atomic<bool> cancel_requested_{false};
 };
 
 }  // namespace lem

@@ -114,6 +114,23 @@ TEST_CASE("softmax at every ISA level", "[ops]") {
   }
 }
 
+TEST_CASE("sum of exponentials (log-sum-exp) at every ISA level", "[ops]") {
+  for (Isa isa : runnable_isas()) {
+    INFO("isa " << lem::isa_name(isa));
+    const auto& ops = lem::vector_ops(isa);
+    for (int64_t n : {1, 7, 16, 100, 262144 + 3}) {
+      auto x = random_floats(static_cast<size_t>(n), 8.0f, 21 + static_cast<uint32_t>(n));
+      if (n > 3) x[2] = -std::numeric_limits<float>::infinity();  // a banned token adds nothing
+      double m = -INFINITY;
+      for (float v : x) m = std::max(m, static_cast<double>(v));
+      long double want = 0;
+      for (float v : x) want += std::exp(static_cast<long double>(v) - m);
+      const double got = ops.sum_exp(x.data(), n, static_cast<float>(m));
+      CHECK(std::fabs(got - static_cast<double>(want)) <= 1e-6 * static_cast<double>(want));
+    }
+  }
+}
+
 TEST_CASE("attention P·V over cached value rows at every ISA level", "[ops]") {
   for (Isa isa : runnable_isas()) {
     INFO("isa " << lem::isa_name(isa));

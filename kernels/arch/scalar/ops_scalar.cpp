@@ -62,6 +62,12 @@ void ref_softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+double ref_sum_exp(const float* x, int64_t n, float shift) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(std::exp(x[i] - shift));
+  return sum;
+}
+
 // The value rows of the cache are float32 (ref_axpy_f32) or IEEE f16 (ref_axpy_f16).
 template <class T, void (*Axpy)(float, const T*, float*, int64_t)>
 void ref_pv(const float* p, int64_t p_stride, int64_t n_rows, const void* v, size_t v_stride, int64_t n_keys,
@@ -75,8 +81,9 @@ void ref_pv(const float* p, int64_t p_stride, int64_t n_rows, const void* v, siz
 }  // namespace
 
 const VectorOps& scalar_vector_ops() {
-  static const VectorOps ops{ref_rms_norm, ref_geglu,   ref_dot_f32, ref_axpy_f32, ref_dot_f32_f16,
-                             ref_axpy_f16, ref_softmax, ref_pv<float, ref_axpy_f32>, ref_pv<uint16_t, ref_axpy_f16>};
+  static const VectorOps ops{ref_rms_norm,  ref_geglu,   ref_dot_f32,   ref_axpy_f32,
+                             ref_dot_f32_f16, ref_axpy_f16, ref_softmax, ref_sum_exp,
+                             ref_pv<float, ref_axpy_f32>, ref_pv<uint16_t, ref_axpy_f16>};
   return ops;
 }
 
