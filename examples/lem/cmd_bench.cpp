@@ -1,20 +1,23 @@
 // `lem bench -m MODEL -p 512 -n 128 -t N -r R [--json]`: prompt processing and generation speed,
-// measured like llama-bench: pp = N_PROMPT random tokens evaluated from an empty cache in
-// batches; tg = N_GEN tokens evaluated one at a time from an empty cache. Mean ± sd over R runs
-// after one warm-up run.
+// measured like llama-bench: pp = N_PROMPT random tokens evaluated from an empty context in
+// batches; tg = N_GEN tokens evaluated one at a time from an empty context. Mean ± sd over R runs
+// after one warm-up run. benchmarks/compare_llama.sh parses the table and the --json keys.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "util/error.hpp"
 #include "cli.hpp"
-#include "kernels/kernels.hpp"
+#include "cli_error.hpp"
+#include "lem/lem.h"
 #include "options.hpp"
 
-namespace lem::cli {
+namespace cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -35,49 +38,56 @@ MeanSd mean_sd(const std::vector<double>& v) {
   return r;
 }
 
+int32_t argmax(const float* logits, int32_t n) {
+  return static_cast<int32_t>(std::max_element(logits, logits + n) - logits);
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
 }  // namespace
 
 int cmd_bench(Args& args) {
-  std::string model, s;
-  if (!args.value("-m", model) && !args.value("--model", model))
-    fail(Status::InvalidArg, "usage: lem bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [-b 512] [--json]");
+  const std::string model_path =
+      parse_model_path(args, "usage: lem bench -m MODEL [-p 512] [-n 128] [-t THREADS] [-r 5] [-b 512] [--json]");
   int64_t n_prompt = 512, n_gen = 128, reps = 5;
-  SessionParams sp;
-  if (args.value("-p", s)) n_prompt = std::stoll(s);
-  if (args.value("-n", s)) n_gen = std::stoll(s);
-  if (args.value("-r", s)) reps = std::stoll(s);
-  if (args.value("-t", s)) sp.n_threads = std::stoi(s);
-  if (args.value("-b", s)) sp.n_batch = std::stoll(s);
-  if (args.value("--kv-type", s)) sp.kv_type = s == "f16" ? KvType::F16 : KvType::F32;
+  integer_flag(args, {"-p", "--n-prompt"}, n_prompt, 0, INT32_MAX - 1);
+  integer_flag(args, {"-n", "--n-gen"}, n_gen, 0, INT32_MAX - 1);
+  integer_flag(args, {"-r", "--repetitions"}, reps, 1, 1000000);
+  ContextOptions c = parse_context_options(args);
   const bool json = args.flag("--json");
   const auto rest = args.finish();
-  if (!rest.empty()) fail(Status::InvalidArg, "unexpected argument '{}'", rest[0]);
-  if (n_prompt < 0 || n_gen < 0 || reps < 1) fail(Status::InvalidArg, "-p, -n must be >= 0 and -r >= 1");
+  if (!rest.empty()) usage_error("unexpected argument '", rest[0], "'");
 
-  const LoadedModel m = load_model_verbose(model);
-  sp.n_ctx = std::max<int64_t>(std::max(n_prompt, n_gen) + 1, 16);
-  Session session(*m.net, sp);
+  const Model model = load_model(model_path, LEM_LOAD_FULL, /*verbose=*/true);
+  // A context just long enough for the longer test, unless -c says otherwise (0 = the model's maximum).
+  const int64_t needed = std::max(n_prompt, n_gen) + 1;
+  if (!c.ctx_given) c.params.n_ctx = static_cast<int32_t>(std::max<int64_t>(needed, 16));
+  const Context ctx = create_context(model.get(), c.params);
+  if (lem_context_n_ctx(ctx.get()) < needed)
+    usage_error("-c ", lem_context_n_ctx(ctx.get()), " is too short: the test needs ", needed, " positions");
+
+  const int32_t n_vocab = lem_model_n_vocab(model.get());
+  if (n_vocab <= 0) run_error(model_path, ": the model has no output vocabulary");
   std::mt19937 rng(42);
-  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(m.net->config().n_vocab) - 1);
+  std::uniform_int_distribution<int32_t> pick(0, n_vocab - 1);
 
   auto run_pp = [&] {
     std::vector<int32_t> ids(static_cast<size_t>(n_prompt));
     for (auto& id : ids) id = pick(rng);
-    session.reset();
+    lem_context_reset(ctx.get());
     const auto t0 = Clock::now();
-    session.append(ids);
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+    check(lem_context_eval(ctx.get(), ids.data(), ids.size(), nullptr, nullptr), ctx.get());
+    return seconds_since(t0);
   };
   auto run_tg = [&] {
-    session.reset();
+    lem_context_reset(ctx.get());
     int32_t id = pick(rng);
     const auto t0 = Clock::now();
     for (int64_t i = 0; i < n_gen; ++i) {
-      const int32_t one[1] = {id};
-      session.append(one);
-      id = greedy_token(session.logits(), static_cast<int32_t>(m.net->config().n_vocab));
+      check(lem_context_eval(ctx.get(), &id, 1, nullptr, nullptr), ctx.get());
+      id = argmax(lem_context_logits(ctx.get()), n_vocab);
     }
-    return std::chrono::duration<double>(Clock::now() - t0).count();
+    return seconds_since(t0);
   };
 
   std::vector<double> pp, tg;
@@ -90,11 +100,13 @@ int cmd_bench(Args& args) {
     for (int64_t r = 0; r < reps; ++r) tg.push_back(static_cast<double>(n_gen) / run_tg());
   }
   const MeanSd ppm = mean_sd(pp), tgm = mean_sd(tg);
-  const int threads = session.pool().size();
+  const int threads = lem_context_n_threads(ctx.get());
+  const char* isa = lem_isa_name();
+  std::string out;
   if (json) {
-    nlohmann::ordered_json j = {{"model", model},
-                                {"format", model_format_name(m.net->source().format())},
-                                {"isa", isa_name(active_isa())},
+    nlohmann::ordered_json j = {{"model", model_path},
+                                {"format", lem_model_format(model.get())},
+                                {"isa", isa},
                                 {"n_prompt", n_prompt},
                                 {"n_gen", n_gen},
                                 {"threads", threads},
@@ -105,17 +117,20 @@ int cmd_bench(Args& args) {
                                 {"tg_tokens_per_s_sd", tgm.sd},
                                 {"pp_samples", pp},
                                 {"tg_samples", tg}};
-    std::printf("%s\n", j.dump().c_str());
+    out = j.dump() + "\n";
   } else {
-    std::printf("| model | threads | isa | test | t/s |\n|---|---|---|---|---|\n");
-    if (n_prompt > 0)
-      std::printf("| %s | %d | %s | pp%lld | %.2f ± %.2f |\n", model.c_str(), threads, isa_name(active_isa()),
-                  static_cast<long long>(n_prompt), ppm.mean, ppm.sd);
-    if (n_gen > 0)
-      std::printf("| %s | %d | %s | tg%lld | %.2f ± %.2f |\n", model.c_str(), threads, isa_name(active_isa()),
-                  static_cast<long long>(n_gen), tgm.mean, tgm.sd);
+    auto row = [&](const char* test, int64_t n, const MeanSd& m) {
+      char speed[64];
+      std::snprintf(speed, sizeof speed, "%.2f ± %.2f", m.mean, m.sd);
+      return "| " + model_path + " | " + std::to_string(threads) + " | " + isa + " | " + test + std::to_string(n) +
+             " | " + speed + " |\n";
+    };
+    out = "| model | threads | isa | test | t/s |\n|---|---|---|---|---|\n";
+    if (n_prompt > 0) out += row("pp", n_prompt, ppm);
+    if (n_gen > 0) out += row("tg", n_gen, tgm);
   }
+  write_stdout(out.data(), out.size());
   return 0;
 }
 
-}  // namespace lem::cli
+}  // namespace cli

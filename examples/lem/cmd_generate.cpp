@@ -1,82 +1,100 @@
 // `lem generate`: one prompt in, streamed text out, then a line of timings.
 //
-//   lem generate -m MODEL -p "text" [--raw] [--system TEXT] [sampling options]
+//   lem generate -m MODEL -p "text" [--raw] [-sys TEXT] [sampling options]
 //   lem generate -m MODEL --tokens 2,10,20 -n 32 --temp 0 --ignore-eos --print-ids
 #include <csignal>
 #include <cstdio>
-#include <iostream>
-#include <iterator>
+#include <string>
+#include <vector>
 
-#include "util/error.hpp"
+#include <unistd.h>
+
 #include "cli.hpp"
+#include "cli_error.hpp"
+#include "generation.hpp"
+#include "lem/lem.h"
 #include "options.hpp"
 
-namespace lem::cli {
+namespace cli {
 namespace {
 
-volatile std::sig_atomic_t g_interrupted = 0;
-void on_sigint(int) { g_interrupted = 1; }
+struct GenerateOptions {
+  std::string prompt;
+  std::string system;
+  bool has_prompt = false;
+  bool raw = false;
+  bool print_ids = false;
+  bool verbose_prompt = false;
+};
+
+GenerateOptions parse_generate_options(Args& args) {
+  GenerateOptions o;
+  std::string file;
+  const bool has_text = args.value({"--prompt", "-p"}, o.prompt);
+  const bool has_file = args.value({"--file", "-f"}, file);
+  if (has_text && has_file) usage_error("give the prompt once: -p TEXT or -f FILE");
+  if (has_file) o.prompt = read_file(file);
+  o.has_prompt = has_text || has_file;
+  args.value({"--system", "-sys", "--system-prompt"}, o.system);
+  o.raw = args.flag("--raw");
+  o.print_ids = args.flag("--print-ids");
+  o.verbose_prompt = args.flag("--verbose-prompt");
+  return o;
+}
 
 }  // namespace
 
 int cmd_generate(Args& args) {
-  std::string prompt, system;
-  const bool has_prompt = args.value("-p", prompt) || args.value("--prompt", prompt);
-  args.value("--system", system);
-  const bool raw = args.flag("--raw");
-  const bool print_ids = args.flag("--print-ids");
-  const bool help = args.flag("-h") || args.flag("--help");
-  if (help) {
-    std::printf("usage: lem generate -m MODEL (-p TEXT | --tokens IDS) [--raw] [--system TEXT] [--print-ids]\n%s",
-                run_options_help());
-    return 0;
-  }
-  RunOptions o = parse_run_options(args);
+  GenerateOptions g = parse_generate_options(args);
+  const std::string model_path = parse_model_path(args, "lem generate --help lists the options");
+  ContextOptions c = parse_context_options(args);
+  SamplingOptions s = parse_sampling_options(args);
+  const auto tokens = parse_tokens_option(args);
   const auto rest = args.finish();
-  if (!rest.empty()) fail(Status::InvalidArg, "unexpected argument '{}'", rest[0]);
-  if (!has_prompt && !o.tokens) {
-    // No -p: read the prompt from stdin, as a pipe would give it.
-    prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  if (!rest.empty()) usage_error("unexpected argument '", rest[0], "' (quote the prompt and give it with -p)");
+  if (tokens && g.has_prompt) usage_error("give either a text prompt (-p/-f) or --tokens, not both");
+  if (!tokens && !g.has_prompt) {
+    // No -p: read the prompt from stdin, as a pipe would give it. At a terminal, say so.
+    if (::isatty(STDIN_FILENO))
+      std::fprintf(stderr, "lem: reading the prompt from standard input; end it with Ctrl-D (or give -p TEXT)\n");
+    g.prompt = read_stdin();
   }
 
-  const LoadedModel m = load_model_verbose(o.model);
-  const Tokenizer& tok = m.require_tokenizer();
+  const Model model = load_model(model_path, LEM_LOAD_FULL, /*verbose=*/true);
   std::vector<int32_t> ids;
-  if (o.tokens) {
-    ids = *o.tokens;
-  } else if (raw) {
-    ids = tok.encode(prompt, tok.add_bos_by_default(), /*parse_special=*/true);
+  if (tokens) {
+    ids = *tokens;
+  } else if (g.raw) {
+    // Plain text with control tokens parsed; a prompt that starts with "<bos>" gets no second one.
+    ids = tokenize(model.get(), g.prompt, LEM_TOKENIZE_ADD_BOS | LEM_TOKENIZE_PARSE_SPECIAL);
   } else {
-    std::vector<ChatMessage> messages;
-    if (!system.empty()) messages.push_back({"system", system});
-    messages.push_back({"user", prompt});
-    ids = tok.encode_chat(messages, /*add_generation_prompt=*/true, /*parse_special_in_messages=*/false);
+    // The chat template: control tokens come only from the template, the typed text stays text.
+    std::vector<lem_chat_message> messages;
+    if (!g.system.empty()) messages.push_back({"system", g.system.c_str()});
+    messages.push_back({"user", g.prompt.c_str()});
+    ids = chat_tokenize(model.get(), messages);
   }
-  o.gen.n_vocab_limit = m.n_sampling_vocab();
+  if (g.verbose_prompt) {
+    std::fprintf(stderr, "lem: prompt ids (%zu): %s\n", ids.size(), join_ids(ids, " ").c_str());
+  }
 
-  Session session(*m.net, o.session);
-  std::signal(SIGINT, on_sigint);
-  const AbortFn abort = [] { return g_interrupted != 0; };
-  std::string ids_line;
-  const GenerateResult r = generate(
-      session, tok, ids, o.gen,
-      [&](std::string_view text, int32_t token) {
-        if (print_ids) {
-          if (token >= 0) ids_line += (ids_line.empty() ? "" : " ") + std::to_string(token);
-        } else {
-          std::fwrite(text.data(), 1, text.size(), stdout);
-          std::fflush(stdout);
-        }
-        return g_interrupted == 0;
-      },
-      abort);
-  if (print_ids) std::printf("%s\n", ids_line.c_str());
-  else std::printf("\n");
-  std::fprintf(stderr, "lem: prompt %lld tokens (%lld reused) %.1f tok/s | generated %zu tokens %.1f tok/s | stop: %s\n",
-               static_cast<long long>(r.n_prompt), static_cast<long long>(r.n_reused),
-               r.prompt_seconds > 0 ? r.n_prompt / r.prompt_seconds : 0.0, r.tokens.size(),
-               r.gen_seconds > 0 ? r.tokens.size() / r.gen_seconds : 0.0, stop_reason_name(r.reason));
-  return r.reason == StopReason::Cancelled ? 130 : 0;
+  const Context ctx = create_context(model.get(), c.params);
+  install_sigint_flag();
+  std::vector<const char*> stop_ptrs;
+  const lem_generate_params params = s.generate_params(stop_ptrs);
+  Generation out = run_generation(ctx.get(), ids, params, g.print_ids ? Echo::Ids : Echo::Text);
+  if (g.print_ids) {
+    const std::string line = join_ids(out.tokens, " ") + "\n";
+    write_stdout(line.data(), line.size());
+  } else {
+    write_stdout("\n", 1);
+  }
+  const lem_generate_result& r = out.result;
+  std::fprintf(stderr, "lem: prompt %d tokens (%d reused) %.1f tok/s | generated %d tokens %.1f tok/s | stop: %s\n",
+               r.n_prompt_tokens, r.n_reused_tokens, r.prompt_seconds > 0 ? r.n_prompt_tokens / r.prompt_seconds : 0.0,
+               r.n_generated, r.generate_seconds > 0 ? r.n_generated / r.generate_seconds : 0.0,
+               stop_reason_name(r.stop_reason));
+  return r.stop_reason == LEM_STOP_CANCELLED ? 130 : 0;
 }
 
-}  // namespace lem::cli
+}  // namespace cli

@@ -15,8 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "util/error.hpp"
-#include "cli.hpp"
+#include "dev_tools.hpp"
 #include "io/gguf_writer.hpp"
 #include "kernels/quant/quantize_weights.hpp"
 #include "model/quant_mix.hpp"
@@ -180,7 +179,7 @@ std::string upper(std::string s) {
 
 }  // namespace
 
-int cmd_synth(Args& args) {
+int synth_main(Args& args) {
   std::string size_name, type_name, vocab, out, seed_text = "1", threads_text = "0", n_vocab_text;
   if (!args.value("--size", size_name) || !args.value("--type", type_name) || !args.value("--vocab", vocab) ||
       !args.value("--out", out))
@@ -245,3 +244,7 @@ int cmd_synth(Args& args) {
 }
 
 }  // namespace lem::cli
+
+int cli::cmd_synth(Args& args) {
+  return run_dev_tool([&] { return lem::cli::synth_main(args); });
+}

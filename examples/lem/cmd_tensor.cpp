@@ -1,11 +1,14 @@
 // `lem tensor FILE NAME --out OUT.f32`: one tensor dequantised to little-endian float32,
 // row-major with ggml dimension 0 fastest (i.e. an HF [out, in] matrix comes out as written).
+// --out - writes to standard output. A developer tool: it reads the file through the library's
+// internals (dev_tools.hpp).
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <vector>
 
-#include "util/error.hpp"
-#include "cli.hpp"
+#include "dev_tools.hpp"
 #include "io/safetensors_file.hpp"
 #include "model/model_source.hpp"
 #include "model/weight_reader.hpp"
@@ -36,7 +39,7 @@ std::optional<Weight> stored_float_tensor(const ModelSource& m, const std::strin
 
 }  // namespace
 
-int cmd_tensor(Args& args) {
+int tensor_main(Args& args) {
   std::string out_path;
   if (!args.value("--out", out_path)) fail(Status::InvalidArg, "usage: lem tensor FILE NAME --out OUT.f32");
   const auto pos = args.finish();
@@ -51,8 +54,11 @@ int cmd_tensor(Args& args) {
     w = &*fallback;
   }
 
-  std::unique_ptr<FILE, int (*)(FILE*)> out(std::fopen(out_path.c_str(), "wb"), &std::fclose);
-  if (!out) fail(Status::Io, "{}: cannot open for writing", out_path);
+  const bool to_stdout = out_path == "-";
+  std::unique_ptr<FILE, int (*)(FILE*)> opened(to_stdout ? nullptr : std::fopen(out_path.c_str(), "wb"), &std::fclose);
+  FILE* out = to_stdout ? stdout : opened.get();
+  const std::string out_name = to_stdout ? "standard output" : out_path;
+  if (!out) fail(Status::Io, "{}: cannot open for writing: {}", out_name, std::strerror(errno));
   const uint64_t n = w->row_length();
   // Rows in chunks of ~4 MiB of floats, so huge tensors (262144 x 2560) stream through.
   const uint64_t chunk_rows = std::max<uint64_t>(1, (1u << 20) / std::max<uint64_t>(1, n));
@@ -60,16 +66,20 @@ int cmd_tensor(Args& args) {
   for (uint64_t r = 0; r < w->n_rows(); r += chunk_rows) {
     const uint64_t rows = std::min(chunk_rows, w->n_rows() - r);
     read_weight_rows(*w, r, rows, buf.data());
-    if (std::fwrite(buf.data(), sizeof(float), rows * n, out.get()) != rows * n)
-      fail(Status::Io, "{}: write failed", out_path);
+    if (std::fwrite(buf.data(), sizeof(float), rows * n, out) != rows * n)
+      fail(Status::Io, "{}: write failed: {}", out_name, std::strerror(errno));
   }
-  if (std::fflush(out.get()) != 0) fail(Status::Io, "{}: write failed", out_path);
+  if (std::fflush(out) != 0) fail(Status::Io, "{}: write failed: {}", out_name, std::strerror(errno));
   std::string shape;
   for (size_t d = 0; d < w->ne.size(); ++d) shape += (d ? ", " : "") + std::to_string(w->ne[d]);
-  std::fprintf(stderr, "%s: %llu floats, ne = [%s] (ggml order), from %s\n", out_path.c_str(),
+  std::fprintf(stderr, "%s: %llu floats, ne = [%s] (ggml order), from %s\n", out_name.c_str(),
                static_cast<unsigned long long>(w->n_elements()), shape.c_str(),
                w->affine ? "MLX affine" : std::string(ggml_traits(w->type).name).c_str());
   return 0;
 }
 
 }  // namespace lem::cli
+
+int cli::cmd_tensor(Args& args) {
+  return run_dev_tool([&] { return lem::cli::tensor_main(args); });
+}

@@ -1,109 +1,101 @@
 // lem — command-line front end of libLEM.
 //
-//   lem info   FILE_OR_DIR [--json [--json-array]]   summary of a model file
-//   lem tensor FILE NAME --out OUT.f32               one tensor as float32
-//   lem generate | chat | logits | tokenize | bench  run a model (see usage())
+// The user-facing commands (generate, chat, logits, tokenize, bench, info) are clients of
+// include/lem/lem.h only; tensor and synth are developer tools that use the library's internals,
+// in files of their own (cmd_tensor.cpp, cmd_synth.cpp).
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <vector>
 
-#include "util/error.hpp"
 #include "cli.hpp"
-#include "lem/lem_version.h"
-
-namespace lem::cli {
-
-bool Args::flag(std::string_view name) {
-  for (auto it = args_.begin(); it != args_.end(); ++it) {
-    if (*it == name) {
-      args_.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
-
-bool Args::value(std::string_view name, std::string& out) {
-  for (auto it = args_.begin(); it != args_.end(); ++it) {
-    if (*it == name) {
-      if (it + 1 == args_.end()) fail(Status::InvalidArg, "{} needs a value", name);
-      out = *(it + 1);
-      args_.erase(it, it + 2);
-      return true;
-    }
-    const std::string prefix = std::string(name) + "=";
-    if (it->rfind(prefix, 0) == 0) {
-      out = it->substr(prefix.size());
-      args_.erase(it);
-      return true;
-    }
-  }
-  return false;
-}
-
-std::vector<std::string> Args::finish() {
-  for (const auto& a : args_)
-    if (a.size() > 1 && a[0] == '-' && a != "-") fail(Status::InvalidArg, "unknown option {}", a);
-  return args_;
-}
-
-}  // namespace lem::cli
+#include "cli_error.hpp"
+#include "help.hpp"
+#include "lem/lem.h"
 
 namespace {
 
-void usage(FILE* out) {
-  std::fprintf(out,
-               "lem %s — Gemma 3 inference on CPUs\n\n"
-               "usage:\n"
-               "  lem info FILE_OR_DIR [--json [--json-array]]   summarise a GGUF / safetensors / MLX model\n"
-               "  lem tensor FILE NAME --out OUT.f32              write one tensor as little-endian float32\n"
-               "  lem synth --size 270m|1b|4b --type Q4_K_M --vocab TOKENIZER --out FILE.gguf [--seed N]\n"
-               "                                                  random-weight Gemma 3 GGUF for benchmarks\n"
-               "  lem generate -m MODEL -p TEXT [options]         generate text (chat-formatted; --raw for plain)\n"
-               "  lem chat -m MODEL [options]                     interactive chat (/reset, /exit; Ctrl-C stops an answer)\n"
-               "  lem logits -m MODEL --tokens IDS --out FILE     float32 logits of every position\n"
-               "  lem tokenize -m MODEL [--no-bos] [--special] [--json] [TEXT]\n"
-               "  lem bench -m MODEL [-p 512] [-n 128] [-t N] [-r 5] [--json]\n"
-               "  (lem generate --help lists the model, context and sampling options)\n"
-               "  lem --version\n",
-               LEM_VERSION_STRING);
+struct NamedCommand {
+  const char* name;
+  cli::Command run;
+};
+
+constexpr NamedCommand kCommands[] = {
+    {"generate", cli::cmd_generate}, {"chat", cli::cmd_chat},   {"logits", cli::cmd_logits},
+    {"tokenize", cli::cmd_tokenize}, {"bench", cli::cmd_bench}, {"info", cli::cmd_info},
+    {"tensor", cli::cmd_tensor},     {"synth", cli::cmd_synth},
+};
+
+cli::Command find_command(const std::string& name) {
+  for (const auto& c : kCommands)
+    if (name == c.name) return c.run;
+  return nullptr;
+}
+
+// What was written to stdout must have arrived: a full disk or a closed pipe is an error, not a
+// silent exit 0 (`lem info --json > /dev/full`).
+int check_stdout(const std::string& name, int exit_code) {
+  errno = 0;
+  const bool flush_failed = std::fflush(stdout) != 0;
+  // A command that failed has said why already (a failed write included).
+  if (exit_code != 0 || (!flush_failed && !std::ferror(stdout))) return exit_code;
+  std::fprintf(stderr, "lem %s: error: writing to standard output failed%s%s\n", name.c_str(),
+               flush_failed ? ": " : "", flush_failed ? std::strerror(errno) : "");
+  return cli::kExitFailure;
+}
+
+int help_command(const std::vector<std::string>& rest) {
+  if (rest.empty()) {
+    cli::print_usage(stdout);
+    return 0;
+  }
+  if (!cli::print_command_help(rest[0], stdout)) {
+    std::fprintf(stderr, "lem help: unknown command '%s'\n\n", rest[0].c_str());
+    cli::print_usage(stderr);
+    return cli::kExitUsage;
+  }
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "--help")) {
-    usage(argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
-  if (!std::strcmp(argv[1], "--version")) {
-    std::printf("lem %s\n", LEM_VERSION_STRING);
-    return 0;
+  if (argc < 2) {
+    cli::print_usage(stderr);
+    return cli::kExitUsage;
   }
   const std::string name = argv[1];
-  lem::cli::Command command = nullptr;
-  if (name == "info") command = lem::cli::cmd_info;
-  if (name == "tensor") command = lem::cli::cmd_tensor;
-  if (name == "synth") command = lem::cli::cmd_synth;
-  if (name == "generate") command = lem::cli::cmd_generate;
-  if (name == "chat") command = lem::cli::cmd_chat;
-  if (name == "logits") command = lem::cli::cmd_logits;
-  if (name == "tokenize") command = lem::cli::cmd_tokenize;
-  if (name == "bench") command = lem::cli::cmd_bench;
+  const std::vector<std::string> rest(argv + 2, argv + argc);
+  if (name == "-h" || name == "--help") return check_stdout("help", help_command({}));
+  if (name == "help") return check_stdout(name, help_command(rest));
+  if (name == "--version") {
+    std::printf("lem %s\n", lem_version_string());
+    return check_stdout(name, 0);
+  }
+  const cli::Command command = find_command(name);
   if (!command) {
     std::fprintf(stderr, "lem: unknown command '%s'\n\n", name.c_str());
-    usage(stderr);
-    return 2;
+    cli::print_usage(stderr);
+    return cli::kExitUsage;
   }
-  lem::cli::Args args(std::vector<std::string>(argv + 2, argv + argc));
+  for (const auto& a : rest)
+    if (a == "-h" || a == "--help") {
+      cli::print_command_help(name, stdout);
+      return check_stdout(name, 0);
+    }
+
+  cli::Args args(rest);
+  int exit_code = 0;
   try {
-    return command(args);
-  } catch (const lem::Error& e) {
+    exit_code = command(args);
+  } catch (const cli::CliError& e) {
     std::fprintf(stderr, "lem %s: error: %s\n", name.c_str(), e.what());
-    return e.status() == lem::Status::InvalidArg ? 2 : 1;
+    exit_code = e.exit_code();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "lem %s: internal error: %s\n", name.c_str(), e.what());
-    return 1;
+    exit_code = cli::kExitFailure;
   }
+  return check_stdout(name, exit_code);
 }

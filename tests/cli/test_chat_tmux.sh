@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Drives `lem chat` in a real terminal (tmux) as a person would: two turns, a Ctrl-C during an
-# answer (the program must survive it), /reset, /exit. Usage: test_chat_tmux.sh LEM MODEL
+# Drives `lem chat` in a real terminal (tmux) as a person would: /help, two turns, a Ctrl-C during
+# an answer (the program must survive it), /reset, /exit, and a context that fills up mid-answer.
+# Usage: test_chat_tmux.sh LEM MODEL
 set -euo pipefail
 lem=$1; model=$2
 command -v tmux >/dev/null || { echo "tmux not installed"; exit 77; }
@@ -25,13 +26,18 @@ start() {  # start EXTRA_ARGS: a fresh lem chat in the tmux session
 
 start "-n 40"
 wait_for '^>' 1
-tmux send-keys -t "$session" "Hello there" Enter
+# /help lists the commands; it is not sent to the model.
+tmux send-keys -t "$session" "/help" Enter
+wait_for '/reset forget the conversation' 1
 wait_for '^>' 2
+if grep -q "prompt .* new tokens" "$log"; then echo "/help was sent to the model"; exit 1; fi
+tmux send-keys -t "$session" "Hello there" Enter
+wait_for '^>' 3
 grep -q "prompt .* new tokens" "$log"   # the turn ran and reported its speed
 
 # Second turn: the conversation is kept; only the new message is evaluated (KV cache reuse).
 tmux send-keys -t "$session" "And again?" Enter
-wait_for '^>' 3
+wait_for '^>' 4
 second=$(grep "prompt .* new tokens" "$log" | tail -1 | sed 's/.*prompt \([0-9]*\) new tokens.*/\1/')
 [ "$second" -lt 20 ] || { echo "second turn re-evaluated $second tokens"; exit 1; }
 
@@ -56,4 +62,20 @@ screen | grep -v '^$' | tail -1 | grep -q '^>' || { echo "no prompt after the st
 screen | grep -q "LEM-EXITED" && { echo "lem chat died on Ctrl-C"; screen; exit 1; }
 tmux send-keys -t "$session" "/exit" Enter
 wait_for 'LEM-EXITED-0' 1
-echo "ok: lem chat kept the conversation, survived Ctrl-C, handled /reset and /exit"
+
+# A tiny context fills mid-answer: one clear line, and the next message is refused with the same
+# advice instead of an error that repeats itself.
+start "-n -1 -c 48"
+wait_for '^>' 1
+tmux send-keys -t "$session" "Tell me a long story" Enter
+wait_for 'context full after [0-9]* tokens: /reset to start over' 1
+wait_for '^>' 2
+tmux send-keys -t "$session" "Go on" Enter
+wait_for 'the context is full: /reset to start over' 1
+screen | grep -q "context full: context full" && { echo "repeated context-full message"; screen; exit 1; }
+[ "$(screen | grep -c 'context full after')" -eq 1 ] || { echo "context-full message not shown once"; screen; exit 1; }
+tmux send-keys -t "$session" "/reset" Enter
+wait_for 'conversation forgotten' 1
+tmux send-keys -t "$session" "/exit" Enter
+wait_for 'LEM-EXITED-0' 1
+echo "ok: lem chat kept the conversation, survived Ctrl-C, handled /help, /reset, /exit and a full context"
