@@ -11,27 +11,14 @@
 #include "runtime/generate.hpp"
 #include "runtime/loaded_model.hpp"
 #include "runtime/session.hpp"
+#include "support/goldens.hpp"
 #include "support/test_data.hpp"
 
 using lem::test::data_path;
+using lem::test::max_abs_diff;
+using lem::test::prompt_ids;
 
 namespace {
-
-std::vector<int32_t> prompt_ids(const std::string& model, const std::string& name) {
-  std::ifstream in(data_path("tiny/" + model + "/goldens/prompts.json"));
-  const auto j = nlohmann::json::parse(in);
-  for (const auto& p : j.at("prompts"))
-    if (p.at("name") == name) return p.at("ids").get<std::vector<int32_t>>();
-  FAIL("no prompt " << name);
-  return {};
-}
-
-double max_abs_diff(std::span<const float> a, std::span<const float> b) {
-  REQUIRE(a.size() == b.size());
-  double m = 0;
-  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
-  return m;
-}
 
 lem::SessionParams params(int64_t n_batch, lem::KvType kv = lem::KvType::F32, int64_t slack = 512,
                           lem::MatmulPrecision precision = lem::MatmulPrecision::Exact) {
