@@ -3,6 +3,8 @@
 // copy / truncate + continue equal recomputation, and a cancelled batch changes no sequence.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -73,6 +75,26 @@ std::vector<lem::Isa> isa_levels() {
 }
 
 }  // namespace
+
+TEST_CASE("kernel runs keep every sequence on the kernel path it takes alone", "[batch][engine]") {
+  using Runs = std::vector<std::pair<int64_t, int64_t>>;
+  const auto runs = [](int64_t n_tok, std::vector<int64_t> segments, int64_t wide_min) {
+    Runs r;
+    for (const lem::TokenRun& run : lem::kernel_runs(n_tok, segments, wide_min)) r.emplace_back(run.first, run.count);
+    return r;
+  };
+  // Narrow sequences share calls of at most 15 tokens; wide ones (>= 16) go whole, merged.
+  CHECK(runs(67, {1, 1, 1, 20, 3, 40, 1}, 16) == Runs{{0, 3}, {3, 20}, {23, 3}, {26, 40}, {66, 1}});
+  CHECK(runs(60, {20, 40}, 16) == Runs{{0, 60}});
+  CHECK(runs(20, std::vector<int64_t>(20, 1), 16) == Runs{{0, 15}, {15, 5}});
+  CHECK(runs(24, {10, 10, 4}, 16) == Runs{{0, 15}, {15, 9}});
+  // A single path, or a single sequence: one call.
+  CHECK(runs(20, std::vector<int64_t>(20, 1), 0) == Runs{{0, 20}});
+  CHECK(runs(7, {7}, 16) == Runs{{0, 7}});
+  CHECK(runs(7, {}, 16) == Runs{{0, 7}});
+  CHECK_THROWS_AS(runs(7, {3, 3}, 16), lem::Error);
+  CHECK_THROWS_AS(runs(3, {3, 0}, 16), lem::Error);
+}
 
 TEST_CASE("a sequence's logits are bitwise the same alone and batched with others", "[batch][engine]") {
   // Q4_K/Q6_K (K-quant kernels: narrow and repacked paths), Q8_0 (legacy: direct and repacked),
@@ -312,4 +334,39 @@ TEST_CASE("bad batches are refused before anything changes", "[batch][engine]") 
   CHECK(tight.cache().n_pos() == 0);
   CHECK(status({{&a, t}, {&tight, std::span(long_chunk).first(64)}}) == lem::Status::Ok);
   CHECK(tight.tokens().size() == 64);
+}
+
+// Aggregate decode throughput of the batched forward (not a timed test: run by hand with
+// LEM_BENCH_MODEL=<file.gguf> lem_unit_tests "[.bench]").
+TEST_CASE("batched decode throughput", "[.bench]") {
+  const char* path = std::getenv("LEM_BENCH_MODEL");
+  if (!path) {
+    WARN("set LEM_BENCH_MODEL to a model file");
+    return;
+  }
+  const auto loaded = lem::LoadedModel::open(path);
+  const lem::Gemma3Model& m = *loaded.net;
+  const int threads = std::getenv("LEM_BENCH_THREADS") ? std::atoi(std::getenv("LEM_BENCH_THREADS")) : 2;
+  lem::Executor e(m, lem::ExecutorParams{512, threads, lem::MatmulPrecision::Fast});
+  for (const int k : {1, 4, 8, 16}) {
+    std::vector<std::unique_ptr<lem::Sequence>> seqs;
+    lem::SequenceParams p = seq_params(lem::KvType::F32, 0);
+    p.n_ctx = 512;
+    for (int s = 0; s < k; ++s) {
+      seqs.push_back(std::make_unique<lem::Sequence>(m.config(), p));
+      decode_one(e, *seqs.back(), tokens_for(m, s, 32));
+    }
+    constexpr int kSteps = 24, kWarmup = 2;
+    std::chrono::steady_clock::time_point start;
+    for (int step = 0; step < kWarmup + kSteps; ++step) {
+      if (step == kWarmup) start = std::chrono::steady_clock::now();
+      std::vector<std::vector<int32_t>> toks;
+      std::vector<lem::SequenceStep> steps;
+      for (int s = 0; s < k; ++s) toks.push_back(tokens_for(m, s, 1, 100 + static_cast<size_t>(step)));
+      for (int s = 0; s < k; ++s) steps.push_back({seqs[static_cast<size_t>(s)].get(), toks[static_cast<size_t>(s)]});
+      e.decode(steps);
+    }
+    const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    WARN(k << " sequences: " << (k * kSteps) / sec << " tokens/s aggregate (" << kSteps / sec << " steps/s)");
+  }
 }
