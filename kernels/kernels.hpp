@@ -48,9 +48,15 @@ bool quantize_activation_row_isa(Isa isa, ActType a, const float* x, void* out, 
 using GemmFn = void (*)(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride,
                         int64_t n_tok, float* y, size_t y_stride);
 
+// Batch invariance: a kernel may have two paths, narrow (calls of fewer than wide_min_tokens
+// tokens) and wide (at least that many; 0: a single path for every call). Within one path a
+// token's result is bitwise the same whatever other tokens share the call, wherever the token
+// sits in it and whichever rows the call covers (tests/unit/test_kernels_batch_invariance.cpp).
+// Callers that batch tokens of independent sequences keep each on the path it would take alone.
 struct WeightKernel {
   ActType act = ActType::F32;
   GemmFn gemm = nullptr;
+  int64_t wide_min_tokens = 0;
 };
 
 // The kernel for `type` at ISA level `isa`; {F32, nullptr} when that level has none (the caller

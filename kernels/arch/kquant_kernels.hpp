@@ -43,7 +43,10 @@ LEM_KQUANT_GEMM(gemm_q5_K_avx2);
 LEM_KQUANT_GEMM(gemm_q6_K_avx2);
 LEM_KQUANT_GEMM(gemm_iq4_xs_avx2);
 
-// AVX-512 F/BW/VL/DQ/VNNI (kernels/arch/avx512/gemm_kquants_avx512.cpp).
+// AVX-512 F/BW/VL/DQ/VNNI (kernels/arch/avx512/gemm_kquants_avx512.cpp). Calls of at least this
+// many tokens take the repacked path (the table's WeightKernel::wide_min_tokens); below, repacking
+// costs more than it saves.
+inline constexpr int64_t kKquantAvx512RepackMinTokens = 16;
 LEM_KQUANT_GEMM(gemm_q2_K_avx512);
 LEM_KQUANT_GEMM(gemm_q3_K_avx512);
 LEM_KQUANT_GEMM(gemm_q4_K_avx512);

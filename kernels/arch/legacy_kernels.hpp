@@ -44,7 +44,13 @@ LEM_LEGACY_GEMM(gemm_f32_avx2);
 LEM_LEGACY_GEMM(gemm_f16_avx2);
 LEM_LEGACY_GEMM(gemm_bf16_avx2);
 
-// AVX-512 F/BW/VL/DQ/VNNI (gemm_legacy_avx512.cpp, gemm_float_avx512.cpp).
+// AVX-512 F/BW/VL/DQ/VNNI (gemm_legacy_avx512.cpp, gemm_float_avx512.cpp). From this many tokens
+// on, the integer formats repack the weights (it pays for itself, measured on Zen 5): the table's
+// WeightKernel::wide_min_tokens.
+inline constexpr int64_t kLegacyAvx512RepackMinTokens = 8;
+// The float kernels tile 4 rows x 4 tokens from this many tokens on; below, every (row, token) is
+// computed alone (WeightKernel::wide_min_tokens).
+inline constexpr int64_t kFloatAvx512WideMinTokens = 4;
 LEM_LEGACY_GEMM(gemm_q4_0_avx512);
 LEM_LEGACY_GEMM(gemm_q4_1_avx512);
 LEM_LEGACY_GEMM(gemm_q5_0_avx512);

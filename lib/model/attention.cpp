@@ -146,12 +146,12 @@ void attend_blocked(const AttentionShape& s, const WeightKernel& qk, const float
 }  // namespace
 
 void attend(const AttentionShape& shape, const float* q, int64_t n, int64_t pos0, const KvCache& cache, int64_t layer,
-            float* out, ThreadPool& pool, AttentionScratch& scratch) {
+            float* out, ThreadPool& pool, AttentionScratch& scratch, Isa isa) {
   if (scratch.per_thread.size() < static_cast<size_t>(pool.size()))
     scratch.per_thread.resize(static_cast<size_t>(pool.size()));
   // Scores by the float "weight" kernel: cached key rows play the weights, queries the activations.
   const WeightKernel qk =
-      best_weight_kernel(cache.type() == KvType::F16 ? GgmlType::F16 : GgmlType::F32, active_isa());
+      best_weight_kernel(cache.type() == KvType::F16 ? GgmlType::F16 : GgmlType::F32, isa);
   if (n >= kMinBlockedTokens && qk.gemm && qk.act == ActType::F32)
     attend_blocked(shape, qk, q, n, pos0, cache, layer, out, pool, scratch);
   else

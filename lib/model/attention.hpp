@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/kernels.hpp"
 #include "model/kv_cache.hpp"
 #include "compute/thread_pool.hpp"
 
@@ -34,7 +35,8 @@ struct AttentionScratch {
 
 // q: [n, n_head * head_dim] (normed, roped and scaled); writes out: [n, n_head * head_dim].
 // Tokens are at positions pos0 .. pos0 + n - 1 of `cache`, layer `layer`.
+// The schedule depends on n alone, so a sequence's attention is the same in any batch.
 void attend(const AttentionShape& shape, const float* q, int64_t n, int64_t pos0, const KvCache& cache, int64_t layer,
-            float* out, ThreadPool& pool, AttentionScratch& scratch);
+            float* out, ThreadPool& pool, AttentionScratch& scratch, Isa isa = active_isa());
 
 }  // namespace lem

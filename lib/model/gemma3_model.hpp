@@ -22,7 +22,8 @@
 
 namespace lem {
 
-// Scratch buffers of one forward pass, sized for up to max_batch tokens; reused across calls.
+// Scratch buffers of one forward pass, sized for up to max_batch tokens (of all the sequences of
+// a batch together); reused across calls.
 struct ForwardState {
   explicit ForwardState(const Gemma3Config& c, int64_t max_batch);
   int64_t max_batch;
@@ -39,10 +40,22 @@ struct ForwardState {
   std::vector<float> rope_sin;
   AttentionScratch attention;   // per-thread scores and gathered queries
   MatmulScratch mm;
+  std::vector<float> logits;    // [rows, V] logit rows of several sequences, grown on demand
   MatmulPrecision precision = MatmulPrecision::Fast;
+  Isa isa = active_isa();       // kernel level of the matmuls and attention
 };
 
 enum class LogitsMode { None, Last, All };
+
+// One sequence's share of a batched forward pass: `tokens` go at positions
+// [cache->n_pos(), + n) of its own cache; logits of its last token (Last) or of every token (All)
+// go to `logits` ([rows, n_vocab]).
+struct SequenceInput {
+  std::span<const int32_t> tokens;
+  KvCache* cache = nullptr;
+  LogitsMode mode = LogitsMode::None;
+  float* logits = nullptr;
+};
 
 // How a caller stops a running forward pass. `flag` may be set from any thread: it is polled
 // before each layer and, inside prompt-sized matmuls, between row tiles. `poll` runs on the
@@ -77,6 +90,16 @@ class Gemma3Model {
   // Cancelled when `interrupt` fires, Numeric when a logit comes out NaN or infinite.
   void forward(std::span<const int32_t> tokens, KvCache& cache, ForwardState& state, ThreadPool& pool,
                LogitsMode mode, float* logits, const ForwardInterrupt& interrupt = {}) const;
+
+  // The same for several sequences in one pass: every matmul takes the rows of all of them (one
+  // read of each weight per pass); embedding, RoPE positions, the sliding-window mask and
+  // attention stay per sequence. A sequence's logits are bitwise the same as when it runs alone
+  // (see kernel_runs in model/matmul.hpp). Each sequence needs its own cache, at least one token
+  // and at most cache->max_chunk(); all tokens together at most state.max_batch.
+  // All or nothing for the whole batch: on any error no cache advances (each records the slots
+  // the pass may have overwritten with note_written). Throws as forward().
+  void forward_batch(std::span<const SequenceInput> batch, ForwardState& state, ThreadPool& pool,
+                     const ForwardInterrupt& interrupt = {}) const;
 
  private:
   struct Layer {

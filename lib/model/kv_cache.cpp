@@ -1,6 +1,7 @@
 #include "model/kv_cache.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "util/checked_math.hpp"
 #include "util/error.hpp"
@@ -47,10 +48,12 @@ KvCache::KvCache(const Gemma3Config& c, int64_t n_ctx, int64_t max_batch, KvType
                  fmt::format("a {} KV cache for n_ctx {}", kv_type_name(type), n_ctx),
                  "ask for a smaller context (n_ctx) or an f16 KV cache");
   layers_.resize(static_cast<size_t>(c.n_layer));
+  max_chunk_ = n_ctx;
   for (int64_t l = 0; l < c.n_layer; ++l) {
     Layer& L = layers_[l];
     L.sliding = c.layer_is_sliding[l] && window_ > 0;
     L.capacity = layer_capacity(c, l, n_ctx, max_batch, rewind_slack);
+    if (L.sliding && L.capacity < n_ctx) max_chunk_ = std::min(max_chunk_, L.capacity - (window_ - 1));
     const size_t bytes = static_cast<size_t>(L.capacity * row_size_) * elem_bytes_;
     L.k.resize(bytes);
     L.v.resize(bytes);
@@ -90,6 +93,42 @@ void KvCache::truncate(int64_t n) {
   // Slots of positions >= n are stale but harmless: they are overwritten before being read.
   // written_end_ stays: ring slots of positions in [n, written_end_) were overwritten, so older
   // positions than written_end_ - capacity are gone even after the cut.
+}
+
+int64_t KvCache::shortest_truncation() const {
+  int64_t shortest = 1;
+  for (const auto& L : layers_)
+    if (L.sliding && L.capacity < written_end_) shortest = std::max(shortest, written_end_ - L.capacity + window_ - 1);
+  return std::min(shortest, n_pos_);
+}
+
+void KvCache::copy_prefix(const KvCache& src, int64_t n) {
+  if (&src == this) return truncate(n);
+  bool same = src.n_ctx_ == n_ctx_ && src.type_ == type_ && src.row_size_ == row_size_ && src.window_ == window_ &&
+              src.layers_.size() == layers_.size();
+  for (size_t l = 0; same && l < layers_.size(); ++l) same = src.layers_[l].capacity == layers_[l].capacity;
+  if (!same)
+    fail(Status::InvalidArg, "KV cache copy: the caches differ in shape (n_ctx {} vs {}, {} vs {} values)", src.n_ctx_,
+         n_ctx_, kv_type_name(src.type_), kv_type_name(type_));
+  if (!src.can_truncate(n))
+    fail(Status::InvalidArg, "KV cache copy: cannot copy {} of {} positions: the sliding-window rings hold lengths "
+         "{} to {} (or 0)", n, src.n_pos_, src.shortest_truncation(), src.n_pos_);
+  const size_t rb = row_bytes();
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const Layer& S = src.layers_[l];
+    Layer& L = layers_[l];
+    // Every position below n that the source still holds, slot for slot (same capacity).
+    const int64_t first = std::max<int64_t>(0, src.written_end_ - S.capacity);
+    for (int64_t p = first; p < n; ++p) {
+      const size_t off = static_cast<size_t>(p % S.capacity) * rb;
+      std::memcpy(L.k.data() + off, S.k.data() + off, rb);
+      std::memcpy(L.v.data() + off, S.v.data() + off, rb);
+    }
+  }
+  n_pos_ = n;
+  // The rings now hold what the source's do; slots of positions >= n are stale but overwritten
+  // before being read.
+  written_end_ = n == 0 ? 0 : src.written_end_;
 }
 
 }  // namespace lem

@@ -36,6 +36,9 @@ class KvCache {
   int64_t row_size() const { return row_size_; }   // values per position: n_head_kv * head_dim
   int64_t capacity(int64_t layer) const { return layers_[layer].capacity; }
   size_t bytes() const;
+  // The most tokens one forward pass may append: a sliding ring must still hold the W - 1 keys
+  // before the chunk's first token after writing its last.
+  int64_t max_chunk() const { return max_chunk_; }
 
   // Storage of position `pos` in `layer` (a ring slot for sliding layers). F32 caches return
   // float*, F16 caches uint16_t* (use the matching accessor).
@@ -65,6 +68,12 @@ class KvCache {
   bool can_truncate(int64_t n) const;
   // Cuts the sequence to n positions (requires can_truncate(n)); 0 always works.
   void truncate(int64_t n);
+  // The shortest length above 0 that can_truncate() allows (n_pos() when nothing shorter is).
+  int64_t shortest_truncation() const;
+  // Makes this cache hold the first n positions of `src` (same config, n_ctx, rings and type):
+  // what truncating a copy of `src` to n would hold. Throws InvalidArg for another shape or when
+  // src.can_truncate(n) is false; this cache is then unchanged.
+  void copy_prefix(const KvCache& src, int64_t n);
 
  private:
   struct Layer {
@@ -83,6 +92,7 @@ class KvCache {
   size_t elem_bytes_;
   KvType type_;
   std::vector<Layer> layers_;
+  int64_t max_chunk_ = 0;
   int64_t n_pos_ = 0;
   int64_t written_end_ = 0;   // highest position written + 1 (before any truncation)
 };

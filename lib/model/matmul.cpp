@@ -31,10 +31,12 @@ bool stop_requested(const MatmulScratch& scratch) {
 // Types without a kernel: dequantise kFallbackRowTile rows at a time into float and run the F32
 // kernel on them. Correct for every type lem::dequantize_row() knows, and for MLX affine weights.
 void matmul_dequantised(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y,
-                        size_t y_stride, ThreadPool& pool, MatmulScratch& scratch, Isa isa) {
+                        size_t y_stride, ThreadPool& pool, MatmulScratch& scratch, Isa isa,
+                        std::span<const int64_t> segments) {
   const WeightKernel f32 = best_weight_kernel(GgmlType::F32, isa);
   if (!w.source || !f32.gemm)
     fail(Status::Unsupported, "no matmul kernel for weight type {}", ggml_traits(w.type).name);
+  const std::vector<TokenRun> runs = kernel_runs(n_tok, segments, f32.wide_min_tokens);
   const size_t tile_floats = static_cast<size_t>(kFallbackRowTile * w.k);
   scratch.tiles.resize(tile_floats * static_cast<size_t>(pool.size()));
   const double macs = static_cast<double>(w.rows) * static_cast<double>(w.k) * static_cast<double>(n_tok);
@@ -46,13 +48,49 @@ void matmul_dequantised(const MatmulWeight& w, const float* x, size_t x_stride, 
       if (stop_requested(scratch)) return;
       const int64_t nr = std::min(kFallbackRowTile, re - r0);
       read_weight_rows(*w.source, static_cast<uint64_t>(r0), static_cast<uint64_t>(nr), tile);
-      f32.gemm(w.k, tile, static_cast<size_t>(w.k) * sizeof(float), nr, x, x_stride * sizeof(float), n_tok, y + r0,
-               y_stride);
+      for (const TokenRun& run : runs)
+        f32.gemm(w.k, tile, static_cast<size_t>(w.k) * sizeof(float), nr, x + run.first * x_stride,
+                 x_stride * sizeof(float), run.count, y + run.first * y_stride + r0, y_stride);
     }
   });
 }
 
 }  // namespace
+
+std::vector<TokenRun> kernel_runs(int64_t n_tok, std::span<const int64_t> segments, int64_t wide_min_tokens) {
+  int64_t total = 0;
+  for (const int64_t n : segments) {
+    if (n <= 0) fail(Status::InvalidArg, "a matmul segment must hold at least one row, got {}", n);
+    total += n;
+  }
+  if (!segments.empty() && total != n_tok)
+    fail(Status::InvalidArg, "matmul segments hold {} rows, the activations {}", total, n_tok);
+  if (wide_min_tokens <= 0 || segments.size() <= 1) return {TokenRun{0, n_tok}};
+  std::vector<TokenRun> runs;
+  bool last_wide = false;
+  int64_t first = 0;
+  for (const int64_t n : segments) {
+    const bool wide = n >= wide_min_tokens;
+    if (wide) {
+      // Whole wide sequences, merged with a wide neighbour: every call holds >= wide_min_tokens.
+      if (!runs.empty() && last_wide) runs.back().count += n;
+      else runs.push_back({first, n});
+    } else {
+      // Narrow tokens fill runs of up to wide_min_tokens - 1; splitting a sequence is harmless
+      // since the narrow path computes each token alike in any call.
+      for (int64_t t = first; t < first + n;) {
+        if (runs.empty() || last_wide || runs.back().count == wide_min_tokens - 1) runs.push_back({t, 0});
+        const int64_t take = std::min(first + n - t, wide_min_tokens - 1 - runs.back().count);
+        runs.back().count += take;
+        t += take;
+        last_wide = false;
+      }
+    }
+    last_wide = wide;
+    first += n;
+  }
+  return runs;
+}
 
 MatmulWeight matmul_weight(const Weight& w) {
   MatmulWeight m;
@@ -66,11 +104,13 @@ MatmulWeight matmul_weight(const Weight& w) {
 }
 
 void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y, size_t y_stride,
-            ThreadPool& pool, MatmulScratch& scratch, MatmulPrecision precision, Isa isa) {
+            ThreadPool& pool, MatmulScratch& scratch, MatmulPrecision precision, Isa isa,
+            std::span<const int64_t> segments) {
   const bool affine = w.source && w.source->affine;
   const bool dequantise = affine || (precision == MatmulPrecision::Exact && w.type != GgmlType::F32);
   const WeightKernel kernel = dequantise ? WeightKernel{} : best_weight_kernel(w.type, isa);
-  if (!kernel.gemm) return matmul_dequantised(w, x, x_stride, n_tok, y, y_stride, pool, scratch, isa);
+  if (!kernel.gemm) return matmul_dequantised(w, x, x_stride, n_tok, y, y_stride, pool, scratch, isa, segments);
+  const std::vector<TokenRun> runs = kernel_runs(n_tok, segments, kernel.wide_min_tokens);
   if (w.k % act_block_size(kernel.act) != 0)
     fail(Status::InvalidArg, "row length {} is not a multiple of the {} block size", w.k, act_type_name(kernel.act));
 
@@ -118,9 +158,11 @@ void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_to
       if (r0 >= w.rows || stop_requested(scratch)) return;
       const int64_t nr = std::min(chunk_rows, w.rows - r0);
       const uint8_t* rows = static_cast<const uint8_t*>(w.data) + r0 * w.row_stride;
-      // All tokens in one call: the kernels tile tokens themselves and repack a band of weight
-      // rows once per call, so splitting tokens here would repeat the repacking.
-      kernel.gemm(w.k, rows, w.row_stride, nr, act, a_stride, n_tok, y + r0, y_stride);
+      // All tokens of a run in one call: the kernels tile tokens themselves and repack a band of
+      // weight rows once per call, so splitting tokens further would repeat the repacking.
+      for (const TokenRun& run : runs)
+        kernel.gemm(w.k, rows, w.row_stride, nr, act + run.first * a_stride, a_stride, run.count,
+                    y + run.first * y_stride + r0, y_stride);
     }
   });
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "kernels/ggml_types.hpp"
@@ -50,8 +51,23 @@ enum class MatmulPrecision {
 };
 
 // Throws lem::Error(Unsupported) when the type can be neither computed nor dequantised.
+//
+// `segments`: the rows of x belong to independent sequences, segments[i] consecutive rows each
+// (empty: one sequence). Each sequence's rows then go through the kernel path it would take alone,
+// so its results are bitwise the same in any batch (WeightKernel::wide_min_tokens).
 void matmul(const MatmulWeight& w, const float* x, size_t x_stride, int64_t n_tok, float* y, size_t y_stride,
             ThreadPool& pool, MatmulScratch& scratch, MatmulPrecision precision = MatmulPrecision::Fast,
-            Isa isa = active_isa());
+            Isa isa = active_isa(), std::span<const int64_t> segments = {});
+
+// A range of tokens that one kernel call takes.
+struct TokenRun {
+  int64_t first = 0;
+  int64_t count = 0;
+};
+// Splits n_tok tokens of `segments` (as for matmul) into kernel calls that keep every sequence on
+// the path it would take alone: sequences of at least wide_min_tokens tokens (the wide path) in
+// runs of whole sequences, the others in runs of fewer than wide_min_tokens tokens. One run of all
+// tokens when the kernel has a single path or there is a single sequence.
+std::vector<TokenRun> kernel_runs(int64_t n_tok, std::span<const int64_t> segments, int64_t wide_min_tokens);
 
 }  // namespace lem

@@ -27,19 +27,15 @@ SessionParams checked(SessionParams p) {
 Session::Session(const Gemma3Model& model, SessionParams params)
     : model_(model),
       params_(checked(params)),
-      pool_(params_.n_threads),
-      cache_(model.config(), resolve_ctx(model, params_.n_ctx), std::min(params_.n_batch, resolve_ctx(model, params_.n_ctx)),
-             params_.kv_type, params_.rewind_slack),
-      state_(model.config(), std::min(params_.n_batch, cache_.n_ctx())) {
-  params_.n_ctx = cache_.n_ctx();
-  params_.n_batch = state_.max_batch;
-  state_.precision = params_.precision;
+      executor_(model, ExecutorParams{std::min(params_.n_batch, resolve_ctx(model, params_.n_ctx)), params_.n_threads,
+                                      params_.precision}),
+      seq_(model.config(), SequenceParams{resolve_ctx(model, params_.n_ctx), executor_.max_batch(), params_.kv_type,
+                                          params_.rewind_slack}) {
+  params_.n_ctx = seq_.cache().n_ctx();
+  params_.n_batch = executor_.max_batch();
 }
 
-std::span<const float> Session::logits() const {
-  if (logits_pos_ != tokens_.size() || logits_.empty()) return {};
-  return logits_;
-}
+std::span<const float> Session::logits() const { return seq_.logits(); }
 
 std::span<const float> Session::logits_row(int64_t row) const {
   if (row < 0 || row >= n_rows_) return {};
@@ -48,10 +44,11 @@ std::span<const float> Session::logits_row(int64_t row) const {
 }
 
 void Session::check_room(size_t n) const {
-  const auto room = static_cast<size_t>(cache_.n_ctx() - cache_.n_pos());
+  const KvCache& cache = seq_.cache();
+  const auto room = static_cast<size_t>(cache.n_ctx() - cache.n_pos());
   if (n > room)
-    fail(Status::ContextFull, "context full: {} cached + {} new tokens exceed n_ctx {}", cache_.n_pos(), n,
-         cache_.n_ctx());
+    fail(Status::ContextFull, "context full: {} cached + {} new tokens exceed n_ctx {}", cache.n_pos(), n,
+         cache.n_ctx());
 }
 
 void Session::check_ids(std::span<const int32_t> tokens) const {
@@ -67,27 +64,21 @@ void Session::evaluate(std::span<const int32_t> tokens, const AbortFn& abort, Lo
   check_room(tokens.size());
   check_ids(tokens);  // all up front, so that a bad one leaves the session untouched
   const auto V = static_cast<size_t>(model_.config().n_vocab);
-  next_logits_.resize(V);
-  const ForwardInterrupt interrupt{&cancel_requested_, &abort};
+  const ForwardInterrupt interrupt{&seq_.cancel_flag(), &abort};
   for (size_t done = 0; done < tokens.size();) {
-    const size_t n = std::min(tokens.size() - done, static_cast<size_t>(state_.max_batch));
+    const size_t n = std::min(tokens.size() - done, static_cast<size_t>(executor_.max_batch()));
     const bool last = done + n == tokens.size();
-    const LogitsMode chunk_mode = mode == LogitsMode::All ? LogitsMode::All : last ? LogitsMode::Last : LogitsMode::None;
-    float* out = mode == LogitsMode::All ? all + done * V : last ? next_logits_.data() : nullptr;
+    const SequenceStep step{&seq_, tokens.subspan(done, n),
+                            mode == LogitsMode::All ? LogitsMode::All : last ? LogitsMode::Last : LogitsMode::None,
+                            mode == LogitsMode::All ? all + done * V : nullptr};
     try {
-      model_.forward(tokens.subspan(done, n), cache_, state_, pool_, chunk_mode, out, interrupt);
+      executor_.decode({&step, 1}, interrupt);
     } catch (const Error& e) {
-      if (e.status() == Status::Cancelled) cancel_requested_.store(false, std::memory_order_release);
+      if (e.status() == Status::Cancelled) seq_.take_cancel_request();
       throw;
     }
-    tokens_.insert(tokens_.end(), tokens.begin() + static_cast<std::ptrdiff_t>(done),
-                   tokens.begin() + static_cast<std::ptrdiff_t>(done + n));
     done += n;
   }
-  if (mode == LogitsMode::All)
-    std::copy(all + (tokens.size() - 1) * V, all + tokens.size() * V, next_logits_.begin());
-  logits_.swap(next_logits_);
-  logits_pos_ = tokens_.size();
 }
 
 void Session::append(std::span<const int32_t> tokens, const AbortFn& abort) {
@@ -103,29 +94,27 @@ int64_t Session::set_tokens(std::span<const int32_t> tokens, const AbortFn& abor
   n_rows_ = 0;
   if (take_cancel_request()) fail(Status::Cancelled, "cancelled before the evaluation started");
   // What can fail on the input fails before anything cached is dropped.
-  if (tokens.size() > static_cast<size_t>(cache_.n_ctx()))
-    fail(Status::ContextFull, "context full: {} tokens exceed n_ctx {}", tokens.size(), cache_.n_ctx());
+  const KvCache& cache = seq_.cache();
+  if (tokens.size() > static_cast<size_t>(cache.n_ctx()))
+    fail(Status::ContextFull, "context full: {} tokens exceed n_ctx {}", tokens.size(), cache.n_ctx());
   check_ids(tokens);
+  const std::vector<int32_t>& cached = seq_.tokens();
   size_t common = 0;
-  while (common < tokens.size() && common < tokens_.size() && tokens[common] == tokens_[common]) ++common;
+  while (common < tokens.size() && common < cached.size() && tokens[common] == cached[common]) ++common;
   // Logits are needed for the last token: if it is already cached, re-evaluate it unless the
   // logits we hold are exactly its.
   if (common == tokens.size() && common > 0) {
-    if (common == tokens_.size() && logits_pos_ == tokens_.size()) return static_cast<int64_t>(common);
+    if (common == cached.size() && !seq_.logits().empty()) return static_cast<int64_t>(common);
     --common;
   }
-  if (!cache_.can_truncate(static_cast<int64_t>(common))) common = 0;
-  cache_.truncate(static_cast<int64_t>(common));
-  tokens_.resize(common);
-  logits_pos_ = SIZE_MAX;
+  if (!seq_.can_truncate(static_cast<int64_t>(common))) common = 0;
+  seq_.truncate(static_cast<int64_t>(common));
   evaluate(tokens.subspan(common), abort, LogitsMode::Last, nullptr);
   return static_cast<int64_t>(common);
 }
 
 void Session::reset() {
-  cache_.truncate(0);
-  tokens_.clear();
-  logits_pos_ = SIZE_MAX;
+  seq_.clear();
   n_rows_ = 0;
 }
 

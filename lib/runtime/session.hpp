@@ -1,5 +1,6 @@
-// A session: one conversation's state over a shared, immutable model — its KV cache, scratch
-// buffers, thread pool and the token sequence the cache holds.
+// A session: one conversation over a shared, immutable model — an Executor (thread pool,
+// scratch) with one Sequence (KV cache, the tokens it holds, logits, cancel request). The API the
+// C ABI's context and the CLI use; an engine shares one Executor among many Sequences instead.
 //
 // Prefix reuse: set_tokens() keeps the longest prefix the new sequence shares with the cached
 // one and evaluates only the rest. Global layers can always be cut back; sliding-window layers
@@ -7,7 +8,6 @@
 // the ring remembers forces re-evaluation from position 0 (the result is the same, only slower).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -16,6 +16,8 @@
 #include "model/gemma3_model.hpp"
 #include "model/kv_cache.hpp"
 #include "compute/thread_pool.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/sequence.hpp"
 
 namespace lem {
 
@@ -38,11 +40,13 @@ class Session {
 
   const Gemma3Model& model() const { return model_; }
   const SessionParams& params() const { return params_; }
-  const KvCache& cache() const { return cache_; }
-  ThreadPool& pool() { return pool_; }
+  const KvCache& cache() const { return seq_.cache(); }
+  ThreadPool& pool() { return executor_.pool(); }
+  Executor& executor() { return executor_; }
+  Sequence& sequence() { return seq_; }
 
   // The token sequence the cache holds.
-  const std::vector<int32_t>& tokens() const { return tokens_; }
+  const std::vector<int32_t>& tokens() const { return seq_.tokens(); }
   // Logits after the last evaluated token ([n_vocab]); empty before any evaluation and when the
   // last call was cut short after evaluating some of its tokens.
   std::span<const float> logits() const;
@@ -69,10 +73,10 @@ class Session {
   // Any thread: the running append / set_tokens / evaluate_all_logits stops within a matmul tile
   // (Cancelled). A request that finds nothing running is kept and stops the next such call;
   // the call it stops consumes it.
-  void request_cancel() noexcept { cancel_requested_.store(true, std::memory_order_release); }
+  void request_cancel() noexcept { seq_.request_cancel(); }
   // Consumes a pending request_cancel(); true when there was one. For callers that stop between
   // evaluations (the generator).
-  bool take_cancel_request() noexcept { return cancel_requested_.exchange(false, std::memory_order_acq_rel); }
+  bool take_cancel_request() noexcept { return seq_.take_cancel_request(); }
 
  private:
   // Throws ContextFull unless n more tokens fit.
@@ -85,16 +89,10 @@ class Session {
 
   const Gemma3Model& model_;
   SessionParams params_;
-  ThreadPool pool_;
-  KvCache cache_;
-  ForwardState state_;
-  std::vector<int32_t> tokens_;
-  std::vector<float> logits_;       // [n_vocab], valid when logits_pos_ == tokens_.size()
-  std::vector<float> next_logits_;  // the last chunk's logits until the whole call has succeeded
-  size_t logits_pos_ = 0;
+  Executor executor_;
+  Sequence seq_;
   std::vector<float> rows_;         // logits_all: [n_rows_, n_vocab] of the last append()
   int64_t n_rows_ = 0;
-  std::atomic<bool> cancel_requested_{false};
 };
 
 }  // namespace lem

@@ -63,13 +63,12 @@ inline __attribute__((always_inline)) void tile_step(int64_t i, __mmask16 m, con
   }
 }
 
-// R rows x T tokens over the whole row length k (any k: the last < 16 elements are masked).
-template <typename W, int R, int T>
+// R rows x T tokens over the whole row length k (any k: the last < 16 elements are masked), with
+// kChains accumulators per (row, token) that take 16-element steps in turn.
+template <typename W, int R, int T, int kChains>
 void tile(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, float* y, size_t y_stride) {
   // Whole tiles of R rows ahead, at least kPrefetchBytes (a single row may have a zero stride).
   const size_t prefetch_ahead = w_stride ? (kPrefetchBytes / w_stride / R + 1) * R * w_stride : kPrefetchBytes;
-  // A lone (row, token) would be one chain of dependent FMAs: rotate over four accumulators.
-  constexpr int kChains = R * T == 1 ? 4 : 1;
   __m512 acc[kChains][R][T];
   for (int c = 0; c < kChains; ++c)
     for (int r = 0; r < R; ++r)
@@ -96,20 +95,32 @@ template <typename W, int R>
 void tile_tokens(int64_t k, const uint8_t* w, size_t w_stride, const uint8_t* a, size_t a_stride, int64_t n_tok,
                  float* y, size_t y_stride) {
   int64_t t = 0;
-  for (; t + 4 <= n_tok; t += 4) tile<W, R, 4>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride);
+  for (; t + 4 <= n_tok; t += 4) tile<W, R, 4, 1>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride);
   switch (n_tok - t) {
-    case 3: tile<W, R, 3>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
-    case 2: tile<W, R, 2>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
-    case 1: tile<W, R, 1>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
+    case 3: tile<W, R, 3, 1>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
+    case 2: tile<W, R, 2, 1>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
+    case 1: tile<W, R, 1, 1>(k, w, w_stride, a + t * a_stride, a_stride, y + t * y_stride, y_stride); break;
     default: break;
   }
 }
 
+// Two paths, each computing a (row, token) the same way in any call (batch invariance,
+// kernels/kernels.hpp):
+// * narrow (fewer than kFloatAvx512WideMinTokens tokens, decode): each (row, token) alone, one row
+//   streaming after another; a lone (row, token) would be one chain of dependent FMAs, so four
+//   accumulators rotate;
+// * wide: 4-row x 4-token tiles with one accumulator per (row, token), remainders alike.
 template <typename W>
 void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void* a, size_t a_stride, int64_t n_tok,
           float* y, size_t y_stride) {
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
+  if (n_tok < kFloatAvx512WideMinTokens) {
+    for (int64_t r = 0; r < n_rows; ++r)
+      for (int64_t t = 0; t < n_tok; ++t)
+        tile<W, 1, 1, 4>(k, wb + r * w_stride, w_stride, ab + t * a_stride, a_stride, y + t * y_stride + r, y_stride);
+    return;
+  }
   const size_t act_row_bytes = static_cast<size_t>(k) * 4;
   int64_t chunk = static_cast<int64_t>(kActChunkBytes / (act_row_bytes > 0 ? act_row_bytes : 1)) / 4 * 4;
   if (chunk < 4) chunk = 4;
@@ -118,7 +129,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void*
     const uint8_t* at = ab + t0 * a_stride;
     float* yt = y + t0 * y_stride;
     int64_t r = 0;
-    if (nt > 1)  // one token streams the rows one by one (see kernels/arch/avx512/gemm_legacy_avx512.cpp)
+    if (nt > 1)
       for (; r + 4 <= n_rows; r += 4) tile_tokens<W, 4>(k, wb + r * w_stride, w_stride, at, a_stride, nt, yt + r, y_stride);
     for (; r < n_rows; ++r) tile_tokens<W, 1>(k, wb + r * w_stride, w_stride, at, a_stride, nt, yt + r, y_stride);
   }

@@ -12,7 +12,7 @@
 //   sub-block, so the scales are applied once per super-block as 16 float lanes; the activations
 //   are rearranged into the same layout once per call (prepare_lane_activations). Rows are
 //   dotted with tiles of up to kTileTokens tokens so each block is decoded once per tile.
-// * repacked (prefill, at least kRepackMinTokens tokens): 16 rows are decoded and interleaved so
+// * repacked (prefill, at least kKquantAvx512RepackMinTokens tokens): 16 rows are decoded and interleaved so
 //   that one 512-bit register holds 4 consecutive codes of each of the 16 rows; one vpdpbusd with
 //   4 broadcast activation bytes then advances 16 rows, and the per-sub-block scales are 16-row
 //   float vectors. No horizontal sums, about half the instructions per product of the direct
@@ -35,7 +35,6 @@ constexpr int kTileTokens = 8;                  // direct path
 constexpr int64_t kPrefetchBytes = 8192;
 constexpr int kGroupRows = 16;                  // repacked path: rows per register
 constexpr int kGroupTokens = 16;                // repacked path: tokens per tile
-constexpr int64_t kRepackMinTokens = 16;  // below, repacking costs more than it saves
 constexpr int64_t kActL2Bytes = 512 * 1024;     // repacked path: activations kept in L2
 
 constexpr size_t kActQs = offsetof(BlockQ8_K, qs);
@@ -193,8 +192,8 @@ void row_times_tile(int n, const uint8_t* row, const LaneActBlock* act, int64_t 
 }
 
 // Loop order: chunks of rows that stay in L2; within a chunk, tiles of up to kTileTokens tokens;
-// within a tile, slices of the row length whose prepared activations (for the whole tile) stay in
-// L1 while every row of the chunk passes over them; then the rows.
+// within a tile, slices of the row length (for very long rows) whose prepared activations stay
+// near L1 while every row of the chunk passes over them; then the rows.
 template <class Type>
 void gemm_direct(int64_t n_blocks, const uint8_t* w, size_t w_stride, int64_t n_rows, const uint8_t* a,
                  size_t a_stride, int64_t n_tok, float* y, size_t y_stride) {
@@ -203,12 +202,15 @@ void gemm_direct(int64_t n_blocks, const uint8_t* w, size_t w_stride, int64_t n_
   prepare_lane_activations<Type::kLayout>(a, a_stride, n_tok, n_blocks, act);
   const int64_t stride = static_cast<int64_t>(w_stride);
   const int64_t row_chunk = stride >= kRowChunkBytes ? 1 : kRowChunkBytes / stride;
+  // Slices as long as one token's activations fit kActSliceBytes, however many tokens the tile
+  // holds: a token's sum is then added up in the same order in every tile and call (batch
+  // invariance, kernels/kernels.hpp). Rows up to ~18K elements stay one slice.
+  const int64_t row_act_bytes = n_blocks * static_cast<int64_t>(sizeof(LaneActBlock));
+  const int64_t n_slices = (row_act_bytes + kActSliceBytes - 1) / kActSliceBytes;
   for (int64_t r0 = 0; r0 < n_rows; r0 += row_chunk) {
     const int64_t r1 = r0 + row_chunk < n_rows ? r0 + row_chunk : n_rows;
     for (int64_t t0 = 0; t0 < n_tok; t0 += kTileTokens) {
       const int n = static_cast<int>(n_tok - t0 < kTileTokens ? n_tok - t0 : kTileTokens);
-      const int64_t tile_bytes = n * n_blocks * static_cast<int64_t>(sizeof(LaneActBlock));
-      const int64_t n_slices = (tile_bytes + kActSliceBytes - 1) / kActSliceBytes;
       for (int64_t s = 0; s < n_slices; ++s) {
         const int64_t b0 = n_blocks * s / n_slices, b1 = n_blocks * (s + 1) / n_slices;
         for (int64_t r = r0; r < r1; ++r)
@@ -409,7 +411,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void*
   const int64_t n_blocks = k / kQK_K;
   const auto* wb = static_cast<const uint8_t*>(w);
   const auto* ab = static_cast<const uint8_t*>(a);
-  if (n_tok >= kRepackMinTokens)
+  if (n_tok >= kKquantAvx512RepackMinTokens)
     gemm_repacked<Type>(n_blocks, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
   else
     gemm_direct<Type>(n_blocks, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);

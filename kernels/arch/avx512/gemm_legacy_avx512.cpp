@@ -9,10 +9,11 @@
 // unsigned without that correction is the bug of spec §6 "Hazard".
 //
 // Two paths:
-// * direct (decode, fewer than kRepackMinTokens tokens): two blocks per 512-bit register; the
-//   int32 lanes of each block are scaled by d_w·d_a and accumulated in float, and each (row,
-//   token) is reduced once at the end. Weights are read once, so this path is about bandwidth:
-//   one row after another for a single token, 4 rows sharing the activation loads otherwise,
+// * direct (decode, fewer than kLegacyAvx512RepackMinTokens tokens): two blocks per 512-bit
+//   register; the int32 lanes of each block are scaled by d_w·d_a and accumulated in float (two
+//   alternating accumulators per (row, token), for every tile alike: batch invariance), and each
+//   (row, token) is reduced once at the end. Weights are read once, so this path is about
+//   bandwidth: one row after another, the tokens of a call sharing each unpacked weight block,
 //   few instructions per block, and software prefetch.
 // * repacked (prefill): 16 rows are unpacked and transposed so that one register holds 4
 //   consecutive weights of each of the 16 rows; one vpdpbusd with 4 broadcast activation bytes
@@ -36,8 +37,6 @@
 namespace lem {
 namespace {
 
-// From this many tokens on, repacking the weights pays for itself (measured on Zen 5).
-constexpr int64_t kRepackMinTokens = 8;
 // The direct path streams the weights once; the hardware prefetcher does not run far enough ahead,
 // so each row also prefetches the position that is read about this many bytes later (measured:
 // +20-60% from DRAM on Zen 5, most for 4-bit formats).
@@ -371,8 +370,9 @@ template <typename W, int R, int T>
 void direct_tile(const uint8_t* w, size_t w_stride, int64_t nb, const ActPair* act, int64_t n_pairs, float* y,
                  size_t y_stride) {
   const size_t prefetch_ahead = prefetch_distance(w_stride, R);
-  // A lone (row, token) would be one chain of dependent FMAs: alternate two accumulator sets.
-  constexpr int kChains = R * T == 1 ? 2 : 1;
+  // A lone (row, token) would be one chain of dependent FMAs: alternate two accumulator sets. Every
+  // tile does, so that a token's sum is added up alike in any call (batch invariance).
+  constexpr int kChains = 2;
   __m512 acc[kChains][R][T];
   for (int c = 0; c < kChains; ++c)
     for (int r = 0; r < R; ++r)
@@ -416,10 +416,8 @@ void gemm_direct(int64_t nb, const uint8_t* w, size_t w_stride, int64_t n_rows, 
   auto* act = reinterpret_cast<ActPair*>(
       kernel_scratch(ScratchSlot::Activations, static_cast<size_t>(n_tok * n_pairs) * sizeof(ActPair)));
   prepare_act_pairs<W>(a, a_stride, n_tok, nb, act);
-  int64_t r = 0;
-  if (n_tok > 1)
-    for (; r + 4 <= n_rows; r += 4) direct_rows<W, 4>(w + r * w_stride, w_stride, nb, act, n_pairs, n_tok, y + r, y_stride);
-  for (; r < n_rows; ++r) direct_rows<W, 1>(w + r * w_stride, w_stride, nb, act, n_pairs, n_tok, y + r, y_stride);
+  // One row at a time: two accumulator sets of 4 rows x 4 tokens would not fit the registers.
+  for (int64_t r = 0; r < n_rows; ++r) direct_rows<W, 1>(w + r * w_stride, w_stride, nb, act, n_pairs, n_tok, y + r, y_stride);
 }
 
 // ================================ repacked path ================================================
@@ -597,7 +595,7 @@ void gemm(int64_t k, const void* w, size_t w_stride, int64_t n_rows, const void*
   if (nb == 0) {  // empty rows: every dot product is 0
     for (int64_t t = 0; t < n_tok; ++t)
       for (int64_t r = 0; r < n_rows; ++r) y[t * y_stride + r] = 0.0f;
-  } else if (n_tok >= kRepackMinTokens)
+  } else if (n_tok >= kLegacyAvx512RepackMinTokens)
     gemm_repacked<W>(nb, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
   else
     gemm_direct<W>(nb, wb, w_stride, n_rows, ab, a_stride, n_tok, y, y_stride);
