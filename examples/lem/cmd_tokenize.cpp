@@ -22,7 +22,9 @@ int cmd_tokenize(Args& args) {
   const std::string text = rest.empty() ? read_stdin() : rest[0];
 
   const Model model = load_model(model_path, LEM_LOAD_VOCAB_ONLY, /*verbose=*/false);
-  const uint32_t flags = (no_bos ? 0u : LEM_TOKENIZE_ADD_BOS) | (special ? LEM_TOKENIZE_PARSE_SPECIAL : 0u);
+  // <bos> when the vocabulary asks for it (all Gemma vocabularies do), unless --no-bos.
+  const bool add_bos = !no_bos && lem_vocab_add_bos(model.get()) != 0;
+  const uint32_t flags = (add_bos ? LEM_TOKENIZE_ADD_BOS : 0u) | (special ? LEM_TOKENIZE_PARSE_SPECIAL : 0u);
   const std::vector<int32_t> ids = tokenize(model.get(), text, flags);
   std::string out = json ? "[" : "";
   out += join_ids(ids, json ? ", " : " ");

@@ -214,6 +214,10 @@ LEM_API lem_status lem_model_info_json(const lem_model* model, uint32_t flags, i
 
 /* Number of token ids the tokenizer knows (0 when the model has no tokenizer). */
 LEM_API int32_t lem_vocab_n_tokens(const lem_model* model);
+/* Non-zero when the vocabulary asks for <bos> before a text (GGUF tokenizer.ggml.add_bos_token,
+ * tokenizer_config.json add_bos_token; Gemma: yes): whether to pass LEM_TOKENIZE_ADD_BOS.
+ * Added after the v1 baseline (an appended function). */
+LEM_API int32_t lem_vocab_add_bos(const lem_model* model);
 
 #define LEM_TOKEN_BOS 0
 #define LEM_TOKEN_EOS 1

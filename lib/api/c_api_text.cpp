@@ -68,6 +68,11 @@ int32_t lem_vocab_n_tokens(const lem_model* model) {
   return tok ? tok->n_vocab() : 0;
 }
 
+int32_t lem_vocab_add_bos(const lem_model* model) {
+  const lem::Tokenizer* tok = tokenizer_or_null(model);
+  return tok && tok->add_bos_by_default() ? 1 : 0;
+}
+
 int32_t lem_token_special(const lem_model* model, int32_t which) {
   const lem::Tokenizer* tok = tokenizer_or_null(model);
   if (!tok) return -1;

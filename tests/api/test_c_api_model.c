@@ -254,6 +254,8 @@ static void test_full_model(const char* gguf, const char* hf_dir) {
   CHECK(lem_model_n_vocab(m) == 1024);
   CHECK(lem_model_n_ctx_train(m) == 4096);
   CHECK(lem_vocab_n_tokens(m) == 1024);
+  CHECK(lem_vocab_add_bos(m) == 1); /* tokenizer.ggml.add_bos_token = true */
+  CHECK(lem_vocab_add_bos(NULL) == 0);
 
   /* metadata */
   CHECK(lem_model_meta_count(m) == 34);
@@ -334,6 +336,7 @@ static void test_load_modes(const char* gguf, const char* vocab_gguf, const char
   CHECK(f != NULL);
   if (f) {
     CHECK(lem_vocab_n_tokens(f) == 0);
+    CHECK(lem_vocab_add_bos(f) == 0);
     CHECK(lem_token_special(f, LEM_TOKEN_BOS) == -1);
     int32_t ids[16];
     size_t n = 0;
@@ -349,6 +352,7 @@ static void test_load_modes(const char* gguf, const char* vocab_gguf, const char
   CHECK(vg != NULL);
   if (vg) {
     CHECK(lem_vocab_n_tokens(vg) == 262144);
+    CHECK(lem_vocab_add_bos(vg) == 1);
     CHECK(lem_model_tensor_count(vg) == 0);
     lem_model_free(vg);
   }

@@ -10,7 +10,12 @@
 
 #include <unistd.h>
 
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
 #include "support/run_command.hpp"
+#include "support/temp_dir.hpp"
 #include "support/test_data.hpp"
 
 using lem::test::data_path;
@@ -262,4 +267,21 @@ TEST_CASE("lem tokenize reads vocab-only inputs and tells --special apart", "[cl
   INFO(folder.err);
   CHECK(folder.exit_code == 0);
   CHECK(ids_of(folder.out).size() >= 2);
+  CHECK(ids_of(folder.out).front() == 2);  // Gemma's tokenizer_config.json: add_bos_token true
+}
+
+TEST_CASE("lem tokenize adds <bos> only when the vocabulary asks for it", "[cli]") {
+  // A copy of the tokenizer folder whose tokenizer_config.json says add_bos_token: false.
+  lem::test::TempDir dir("lem-no-bos-vocab");
+  std::filesystem::copy_file(data_path("tokenizer/tokenizer.json"), dir.path / "tokenizer.json");
+  std::ifstream in(data_path("tokenizer/tokenizer_config.json"));
+  auto config = nlohmann::json::parse(in);
+  REQUIRE(config.at("add_bos_token") == true);
+  config["add_bos_token"] = false;
+  std::ofstream(dir.path / "tokenizer_config.json") << config.dump();
+  const auto r = run_lem("tokenize -m " + shell_quote(dir.path.string()) + " Hello");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  REQUIRE(!ids_of(r.out).empty());
+  CHECK(ids_of(r.out).front() != 2);
 }
