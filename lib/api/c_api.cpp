@@ -1,6 +1,7 @@
 // extern "C" shims of include/lem/lem.h: status, errors, version and logging, plus the helpers
 // every shim shares (c_api_common.hpp). Each entry point validates its arguments and runs inside
 // capi::guarded(); nothing throws across the boundary.
+#include <algorithm>
 #include <cstring>
 
 #include "api/c_api_common.hpp"
@@ -31,6 +32,14 @@ void copy_out(const std::string& text, char* buf, size_t capacity, size_t* n_byt
     if (!buf) fail(Status::InvalidArg, "{}: buf must not be NULL", fn);
     std::memcpy(buf, text.data(), text.size());
   }
+}
+
+void copy_ids(const std::vector<int32_t>& ids, int32_t* tokens, size_t capacity, size_t* n_tokens, const char* fn) {
+  *n_tokens = ids.size();
+  if (ids.size() > capacity)
+    fail(Status::BufferTooSmall, "{}: {} tokens do not fit in a buffer of {}", fn, ids.size(), capacity);
+  if (!ids.empty() && !tokens) fail(Status::InvalidArg, "{}: tokens must not be NULL", fn);
+  std::copy(ids.begin(), ids.end(), tokens);
 }
 
 void copy_error(char* err_buf, size_t err_cap) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "lem/lem.h"
 #include "runtime/loaded_model.hpp"
@@ -118,5 +119,8 @@ void init_struct(P* p, size_t struct_size, const P& defaults) {
 
 // Copies `text` into a caller buffer with the LEM_ERR_BUFFER_TOO_SMALL convention.
 void copy_out(const std::string& text, char* buf, size_t capacity, size_t* n_bytes, const char* fn);
+// Copies token ids into a caller buffer with the same convention (*n_tokens: the count, or the
+// capacity needed); n_tokens must not be NULL.
+void copy_ids(const std::vector<int32_t>& ids, int32_t* tokens, size_t capacity, size_t* n_tokens, const char* fn);
 
 }  // namespace lem::capi

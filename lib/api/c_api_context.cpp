@@ -156,13 +156,7 @@ lem_status lem_context_tokens(const lem_context* ctx, int32_t* tokens, size_t ca
   return guarded(
       [&] {
         if (!ctx || !n_tokens) lem::fail(Status::InvalidArg, "lem_context_tokens: ctx and n_tokens must not be NULL");
-        const std::vector<int32_t>& held = ctx->session->tokens();
-        *n_tokens = held.size();
-        if (held.size() > capacity)
-          lem::fail(Status::BufferTooSmall, "lem_context_tokens: {} tokens do not fit in a buffer of {}", held.size(),
-                    capacity);
-        if (!held.empty() && !tokens) lem::fail(Status::InvalidArg, "lem_context_tokens: tokens must not be NULL");
-        std::copy(held.begin(), held.end(), tokens);
+        lem::capi::copy_ids(ctx->session->tokens(), tokens, capacity, n_tokens, "lem_context_tokens");
       },
       error_slot(mut));
 }

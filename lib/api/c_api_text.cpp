@@ -22,15 +22,6 @@ const lem::Tokenizer* tokenizer_or_null(const lem_model* model) {
 
 bool valid_id(const lem::Tokenizer& tok, int32_t token) { return token >= 0 && token < tok.n_vocab(); }
 
-// Copies ids with the LEM_ERR_BUFFER_TOO_SMALL convention of lem_tokenize.
-void copy_ids(const std::vector<int32_t>& ids, int32_t* tokens, size_t capacity, size_t* n_tokens, const char* fn) {
-  *n_tokens = ids.size();
-  if (ids.size() > capacity)
-    lem::fail(Status::BufferTooSmall, "{}: {} tokens do not fit in a buffer of {}", fn, ids.size(), capacity);
-  if (!ids.empty() && !tokens) lem::fail(Status::InvalidArg, "{}: tokens must not be NULL", fn);
-  std::copy(ids.begin(), ids.end(), tokens);
-}
-
 // The C messages as the renderer's; every pointer checked.
 std::vector<lem::ChatMessage> chat_messages(const lem_chat_message* messages, size_t n_messages, const char* fn) {
   if (!messages && n_messages > 0) lem::fail(Status::InvalidArg, "{}: messages is NULL", fn);
@@ -123,7 +114,7 @@ lem_status lem_tokenize(const lem_model* model, const char* text, size_t text_le
       if (tok.bos_id() < 0) lem::fail(Status::InvalidArg, "lem_tokenize: ADD_BOS, but the vocabulary has no BOS token");
       ids.insert(ids.begin(), tok.bos_id());
     }
-    copy_ids(ids, tokens, capacity, n_tokens, "lem_tokenize");
+    lem::capi::copy_ids(ids, tokens, capacity, n_tokens, "lem_tokenize");
   });
 }
 
@@ -159,7 +150,7 @@ lem_status lem_chat_tokenize(const lem_model* model, const lem_chat_message* mes
     check_untrusted_messages(msgs, "lem_chat_tokenize");
     // Control tokens from the template only: message text is tokenized without special parsing.
     const std::vector<int32_t> ids = tok.encode_chat(msgs, add_generation_prompt != 0, false);
-    copy_ids(ids, tokens, capacity, n_tokens, "lem_chat_tokenize");
+    lem::capi::copy_ids(ids, tokens, capacity, n_tokens, "lem_chat_tokenize");
   });
 }
 
