@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "api/c_api_common.hpp"
@@ -32,6 +33,16 @@ SamplerParams sampler_params(const lem_sampler_params* params, int32_t n_vocab, 
 lem_generate_params generate_defaults();
 // `params` (after read_params) as the runtime's, for `model` (sampling over its sampleable ids).
 GenerateParams generate_params(const lem_generate_params& params, const LoadedModel& model, const char* fn);
+
+// The shared start of lem_generate and lem_stream_start: the context (not owned by a stream), the
+// prompt (not empty, fitting the context) and the parameters (struct_size rules applied) checked,
+// then a generator over the context's session. Computes nothing.
+struct StartedGeneration {
+  lem_generate_params params;
+  std::unique_ptr<Generator> generator;
+};
+StartedGeneration start_generation(lem_context* ctx, const int32_t* prompt, size_t n_prompt,
+                                   const lem_generate_params* params, const char* fn);
 
 // LEM_STOP_* of a runtime stop reason (mapped one by one: the numbering is not shared).
 int32_t stop_reason_code(StopReason reason);

@@ -41,6 +41,21 @@ GenerateParams generate_params(const lem_generate_params& p, const LoadedModel& 
   return g;
 }
 
+StartedGeneration start_generation(lem_context* ctx, const int32_t* prompt, size_t n_prompt,
+                                   const lem_generate_params* params, const char* fn) {
+  Session& session = session_for_compute(ctx, fn);
+  if (!prompt || n_prompt == 0) fail(Status::InvalidArg, "{}: the prompt is empty or NULL", fn);
+  if (n_prompt > static_cast<size_t>(session.params().n_ctx))
+    fail(Status::ContextFull, "{}: the prompt has {} tokens, the context holds {}", fn, n_prompt,
+         session.params().n_ctx);
+  StartedGeneration started{read_params(params, generate_defaults(), fn), nullptr};
+  const LoadedModel& model = ctx->model->loaded;
+  started.generator = std::make_unique<Generator>(session, model.require_tokenizer(),
+                                                  std::span<const int32_t>(prompt, n_prompt),
+                                                  generate_params(started.params, model, fn));
+  return started;
+}
+
 int32_t stop_reason_code(StopReason reason) {
   switch (reason) {
     case StopReason::None: return LEM_STOP_NONE;
@@ -121,16 +136,10 @@ lem_status lem_generate(lem_context* ctx, const int32_t* prompt, size_t n_prompt
   const char* fn = "lem_generate";
   return guarded(
       [&] {
-        lem::Session& session = lem::capi::session_for_compute(ctx, fn);
-        if (!prompt || n_prompt == 0) lem::fail(Status::InvalidArg, "{}: the prompt is empty or NULL", fn);
-        if (n_prompt > static_cast<size_t>(session.params().n_ctx))
-          lem::fail(Status::ContextFull, "{}: the prompt has {} tokens, the context holds {}", fn, n_prompt,
-                    session.params().n_ctx);
         lem::capi::check_output_struct(result, fn);
-        const lem_generate_params p = lem::capi::read_params(params, lem::capi::generate_defaults(), fn);
-        const lem::LoadedModel& model = ctx->model->loaded;
-        lem::Generator gen(session, model.require_tokenizer(), std::span<const int32_t>(prompt, n_prompt),
-                           lem::capi::generate_params(p, model, fn));
+        const lem::capi::StartedGeneration started = lem::capi::start_generation(ctx, prompt, n_prompt, params, fn);
+        const lem_generate_params& p = started.params;
+        lem::Generator& gen = *started.generator;
         const lem::AbortFn abort = lem::capi::abort_fn(p.should_abort, p.user_data);
         std::vector<lem_token_logprob> top;
         lem_event event;

@@ -24,19 +24,10 @@ lem_status lem_stream_start(lem_context* ctx, const int32_t* prompt, size_t n_pr
   if (out_stream) *out_stream = nullptr;
   return guarded(
       [&] {
-        lem::Session& session = lem::capi::session_for_compute(ctx, fn);
         if (!out_stream) lem::fail(Status::InvalidArg, "{}: out_stream must not be NULL", fn);
-        if (!prompt || n_prompt == 0) lem::fail(Status::InvalidArg, "{}: the prompt is empty or NULL", fn);
-        if (n_prompt > static_cast<size_t>(session.params().n_ctx))
-          lem::fail(Status::ContextFull, "{}: the prompt has {} tokens, the context holds {}", fn, n_prompt,
-                    session.params().n_ctx);
-        const lem_generate_params p = lem::capi::read_params(params, lem::capi::generate_defaults(), fn);
-        const lem::LoadedModel& model = ctx->model->loaded;
         auto stream = std::make_unique<lem_stream>();
         stream->ctx = ctx;
-        stream->generator = std::make_unique<lem::Generator>(session, model.require_tokenizer(),
-                                                             std::span<const int32_t>(prompt, n_prompt),
-                                                             lem::capi::generate_params(p, model, fn));
+        stream->generator = lem::capi::start_generation(ctx, prompt, n_prompt, params, fn).generator;
         ctx->stream_active = true;
         *out_stream = stream.release();
       },
