@@ -91,12 +91,17 @@ std::vector<float> Gemma3Model::norm_gain(const std::string& name) const {
   return g;
 }
 
-// x[t] = E[token t] * embed_scale (spec §2 item 1).
+void Gemma3Model::check_token_ids(std::span<const int32_t> tokens) const {
+  for (size_t t = 0; t < tokens.size(); ++t)
+    if (tokens[t] < 0 || tokens[t] >= config_.n_vocab)
+      fail(Status::InvalidArg, "token id {} (at index {}) is outside the model's {} embeddings", tokens[t], t,
+           config_.n_vocab);
+}
+
+// x[t] = E[token t] * embed_scale (spec §2 item 1); ids checked by forward_batch.
 void Gemma3Model::embed(std::span<const int32_t> tokens, float* x) const {
   const int64_t D = config_.n_embd;
   for (size_t t = 0; t < tokens.size(); ++t) {
-    if (tokens[t] < 0 || tokens[t] >= config_.n_vocab)
-      fail(Status::InvalidArg, "token id {} is outside the model's {} embeddings", tokens[t], config_.n_vocab);
     float* row = x + t * D;
     read_weight_rows(*embeddings_, static_cast<uint64_t>(tokens[t]), 1, row);
     for (int64_t i = 0; i < D; ++i) row[i] *= config_.embed_scale;
@@ -126,6 +131,7 @@ void Gemma3Model::forward_batch(std::span<const SequenceInput> batch, ForwardSta
     if (!in.cache) fail(Status::InvalidArg, "sequence {} of the batch has no KV cache", i);
     seg[i] = static_cast<int64_t>(in.tokens.size());
     if (seg[i] == 0) fail(Status::InvalidArg, "sequence {} of the batch has no tokens", i);
+    check_token_ids(in.tokens);
     if (in.mode != LogitsMode::None && !in.logits)
       fail(Status::InvalidArg, "sequence {} of the batch asks for logits without a buffer", i);
     for (size_t j = 0; j < i; ++j)

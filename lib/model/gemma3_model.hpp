@@ -101,6 +101,11 @@ class Gemma3Model {
   void forward_batch(std::span<const SequenceInput> batch, ForwardState& state, ThreadPool& pool,
                      const ForwardInterrupt& interrupt = {}) const;
 
+  // Throws lem::Error(InvalidArg) for an id outside the embeddings. forward_batch checks its
+  // input with it before touching any cache; callers that cut a prompt into several passes check
+  // the whole prompt first, so that a bad id late in it changes nothing.
+  void check_token_ids(std::span<const int32_t> tokens) const;
+
  private:
   struct Layer {
     MatmulWeight q, k, v, o, gate, up, down;

@@ -39,8 +39,8 @@ class Executor {
 
   // One forward pass over the tokens of several sequences (each at most once). On success each
   // sequence holds its new tokens and, unless mode None, the logits of its last one. All or
-  // nothing: on any error no sequence changes. Throws lem::Error as Gemma3Model::forward_batch;
-  // InvalidArg for a token id outside the embeddings before anything is computed.
+  // nothing: on any error no sequence changes. Throws lem::Error as Gemma3Model::forward_batch
+  // (InvalidArg for a token id outside the embeddings, before anything is computed).
   void decode(std::span<const SequenceStep> steps, const ForwardInterrupt& interrupt = {});
 
  private:

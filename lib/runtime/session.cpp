@@ -51,18 +51,11 @@ void Session::check_room(size_t n) const {
          cache.n_ctx());
 }
 
-void Session::check_ids(std::span<const int32_t> tokens) const {
-  const int64_t V = model_.config().n_vocab;
-  for (size_t i = 0; i < tokens.size(); ++i)
-    if (tokens[i] < 0 || tokens[i] >= V)
-      fail(Status::InvalidArg, "token id {} (at index {}) is outside the model's {} embeddings", tokens[i], i, V);
-}
-
 void Session::evaluate(std::span<const int32_t> tokens, const AbortFn& abort, LogitsMode mode, float* all) {
   if (take_cancel_request()) fail(Status::Cancelled, "cancelled before the evaluation started");
   if (tokens.empty()) return;
   check_room(tokens.size());
-  check_ids(tokens);  // all up front, so that a bad one leaves the session untouched
+  model_.check_token_ids(tokens);  // all up front, so that a bad one leaves the session untouched
   const auto V = static_cast<size_t>(model_.config().n_vocab);
   const ForwardInterrupt interrupt{&seq_.cancel_flag(), &abort};
   for (size_t done = 0; done < tokens.size();) {
@@ -97,7 +90,7 @@ int64_t Session::set_tokens(std::span<const int32_t> tokens, const AbortFn& abor
   const KvCache& cache = seq_.cache();
   if (tokens.size() > static_cast<size_t>(cache.n_ctx()))
     fail(Status::ContextFull, "context full: {} tokens exceed n_ctx {}", tokens.size(), cache.n_ctx());
-  check_ids(tokens);
+  model_.check_token_ids(tokens);
   const std::vector<int32_t>& cached = seq_.tokens();
   size_t common = 0;
   while (common < tokens.size() && common < cached.size() && tokens[common] == cached[common]) ++common;

@@ -81,8 +81,6 @@ class Session {
  private:
   // Throws ContextFull unless n more tokens fit.
   void check_room(size_t n) const;
-  // Throws InvalidArg for an id outside the model's embeddings.
-  void check_ids(std::span<const int32_t> tokens) const;
   // Evaluates `tokens` after the cached ones, chunk by chunk. mode Last: logits_ gets the last
   // token's row on success. mode All: `all` ([n, n_vocab]) gets every row as well.
   void evaluate(std::span<const int32_t> tokens, const AbortFn& abort, LogitsMode mode, float* all);
